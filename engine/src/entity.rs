@@ -1,0 +1,16 @@
+//! An extracted entity: what the SQL functions return a row of.
+
+use crate::labels::EntityType;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entity {
+    pub entity_type: EntityType,
+    /// The note's own text between `start` and `end`.
+    pub mention: String,
+    /// Character (not byte) offset of the first character, 0-based.
+    pub start: usize,
+    /// Character offset one past the last character.
+    pub end: usize,
+    /// Mean probability of the predicted tag over the entity's words.
+    pub score: f32,
+}

@@ -1,0 +1,32 @@
+//! Clinical note text to medication, disease and symptom entities, with no PostgreSQL in sight.
+//!
+//! The pipeline has one stage per module, each testable alone:
+//! [`tokenize`] (the model's own `tokenizer.json`, character offsets) →
+//! [`window`] (overlapping windows no longer than the model accepts, so nothing is truncated) →
+//! [`classify`] (the ONNX token classifier, through ONNX Runtime) →
+//! [`decode`] (word-level BIO tags to character spans) → [`Entity`].
+//! [`Extractor`] composes them; [`model`] loads and checks a model folder (see `docs/model-format.md`).
+//!
+//! Errors never carry note text: a note is protected health information and error messages end up
+//! in server logs.
+
+pub mod classify;
+pub mod decode;
+mod entity;
+mod error;
+mod extractor;
+pub mod labels;
+pub mod manifest;
+pub mod model;
+pub mod runtime;
+pub mod tokenize;
+pub mod window;
+
+pub use entity::Entity;
+pub use error::Error;
+pub use extractor::{Extractor, WindowConfig};
+pub use labels::EntityType;
+pub use model::{load_model, ModelInfo};
+pub use runtime::{Device, RuntimeOptions};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

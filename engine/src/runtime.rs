@@ -1,0 +1,103 @@
+//! ONNX Runtime: loading the shared library once per process and choosing the execution device.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Mutex;
+
+use ort::ep::{self, ExecutionProvider};
+
+use crate::{Error, Result};
+
+/// Where inference runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Cpu,
+    /// The CUDA execution provider, or an error: never a silent CPU run.
+    Cuda,
+    /// CUDA where it works, the CPU otherwise.
+    Auto,
+}
+
+impl Device {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Device::Cpu => "cpu",
+            Device::Cuda => "cuda",
+            Device::Auto => "auto",
+        }
+    }
+}
+
+impl FromStr for Device {
+    type Err = Error;
+
+    fn from_str(name: &str) -> Result<Self> {
+        match name {
+            "cpu" => Ok(Device::Cpu),
+            "cuda" => Ok(Device::Cuda),
+            "auto" => Ok(Device::Auto),
+            other => Err(Error::UnknownDevice(other.to_string())),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuntimeOptions {
+    /// Absolute path of `libonnxruntime.so`.
+    pub library: PathBuf,
+    pub device: Device,
+    /// ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose.
+    pub intra_op_threads: usize,
+}
+
+static LOADED_LIBRARY: Mutex<Option<(PathBuf, ort::environment::Environment)>> = Mutex::new(None);
+
+/// The process's ONNX Runtime environment, loading the library on first use. ONNX Runtime cannot be
+/// unloaded, so a later request for another library is refused rather than silently ignored.
+pub fn environment(library: &Path) -> Result<ort::environment::Environment> {
+    let mut loaded = LOADED_LIBRARY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((path, environment)) = loaded.as_ref() {
+        if path != library {
+            return Err(Error::LibraryAlreadyLoaded {
+                loaded: path.clone(),
+                requested: library.to_path_buf(),
+            });
+        }
+        return Ok(environment.clone());
+    }
+    // A relative path would be resolved against the server executable's folder, never what was meant.
+    if !library.is_absolute() {
+        return Err(Error::Library {
+            path: library.to_path_buf(),
+            reason: "the path is not absolute".into(),
+        });
+    }
+    if !library.is_file() {
+        return Err(Error::Library {
+            path: library.to_path_buf(),
+            reason: "no such file".into(),
+        });
+    }
+    let failed = |reason: String| Error::Library {
+        path: library.to_path_buf(),
+        reason,
+    };
+    let environment = ort::init_from(library)
+        .map_err(|e| failed(e.to_string()))?
+        .with_name("clinical_ner")
+        .build()
+        .map_err(|e| failed(e.to_string()))?;
+    *loaded = Some((library.to_path_buf(), environment.clone()));
+    Ok(environment)
+}
+
+/// Whether ONNX Runtime's CUDA execution provider can be used in this process.
+pub fn cuda_available() -> bool {
+    ep::CUDA::is_available().unwrap_or(false)
+}
+
+pub(crate) fn cuda_provider() -> ep::ExecutionProviderDispatch {
+    ep::CUDA::default().build().error_on_failure()
+}

@@ -1,0 +1,234 @@
+//! The engine end to end on the real model and the real ONNX Runtime: offsets, long notes, odd
+//! input, and each way a model folder can be broken.
+
+mod common;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use clinical_ner_engine::{load_model, Device, Entity, EntityType, Error, Extractor};
+use proptest::prelude::*;
+
+/// One model for the whole test binary: loading it per test would time the loader, not the tests.
+fn extractor() -> MutexGuard<'static, Extractor> {
+    static SHARED: OnceLock<Mutex<Extractor>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            Mutex::new(
+                load_model(&common::model_folder(), &common::runtime_options())
+                    .expect("the shipped model loads"),
+            )
+        })
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The offsets law of the SQL functions, in characters.
+fn assert_offsets_hold(note: &str, entities: &[Entity]) {
+    let chars: Vec<char> = note.chars().collect();
+    let mut previous_end = 0;
+    for e in entities {
+        assert!(
+            e.start < e.end && e.end <= chars.len(),
+            "span {}..{} outside the note",
+            e.start,
+            e.end
+        );
+        assert!(e.start >= previous_end, "spans overlap or are out of order");
+        assert_eq!(chars[e.start..e.end].iter().collect::<String>(), e.mention);
+        assert!((0.0..=1.0).contains(&e.score));
+        previous_end = e.end;
+    }
+}
+
+fn mentions(entities: &[Entity], entity_type: EntityType) -> Vec<&str> {
+    entities
+        .iter()
+        .filter(|e| e.entity_type == entity_type)
+        .map(|e| e.mention.as_str())
+        .collect()
+}
+
+#[test]
+fn finds_the_three_types_in_the_acceptance_sentence() {
+    let note = "Started metformin 500 mg twice daily for type 2 diabetes; denies chest pain.";
+    let entities = extractor().extract(note).unwrap();
+    assert_offsets_hold(note, &entities);
+    assert_eq!(
+        mentions(&entities, EntityType::Medication),
+        vec!["metformin"]
+    );
+    assert!(
+        mentions(&entities, EntityType::Disease)
+            .iter()
+            .any(|m| m.contains("diabetes")),
+        "{entities:?}"
+    );
+    assert_eq!(mentions(&entities, EntityType::Symptom), vec!["chest pain"]);
+}
+
+#[test]
+fn a_drug_in_the_last_sentence_of_a_30000_word_note_is_found() {
+    let filler = "The patient walked in the garden and read the newspaper with her family. ";
+    let mut note = filler.repeat(30_000 / 13 + 1);
+    note.push_str("At discharge she was started on metformin.");
+    let entities = extractor().extract(&note).unwrap();
+    assert_offsets_hold(&note, &entities);
+    let last = entities.last().expect("an entity at the end");
+    assert_eq!(
+        (last.entity_type, last.mention.as_str()),
+        (EntityType::Medication, "metformin")
+    );
+    assert_eq!(last.end, note.chars().count() - 1);
+}
+
+#[test]
+fn empty_and_whitespace_notes_have_no_entities() {
+    let mut extractor = extractor();
+    for note in ["", " ", "\n\t  \r\n", "\u{00a0}\u{3000}"] {
+        assert!(extractor.extract(note).unwrap().is_empty(), "{note:?}");
+    }
+}
+
+#[test]
+fn multibyte_and_odd_text_keeps_character_offsets() {
+    let mut extractor = extractor();
+    for note in [
+        "Patiënt kreeg metformine; 患者有胸痛 and took aspirin 😷 for fever — naïve café résumé.",
+        "<p>Started <b>lisinopril</b> for hypertension</p>",
+        r"{\rtf1\ansi Started {\b warfarin} for atrial fibrillation.\par}",
+        "\u{1}\u{2}\u{7f} aspirin \u{feff}\u{200b} headache \u{1b}[31m",
+        &"x".repeat(200_000),
+        &"!?.,;:".repeat(1000),
+        &"1234567890 ".repeat(500),
+    ] {
+        let entities = extractor.extract(note).unwrap();
+        assert_offsets_hold(note, &entities);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #[test]
+    fn offsets_hold_on_arbitrary_unicode(note in "\\PC{0,300}", words in prop::collection::vec("[a-z]{1,12}|aspirin|fever|asthma", 0..40)) {
+        let mut extractor = extractor();
+        let note = format!("{note} {}", words.join(" "));
+        let entities = extractor.extract(&note).unwrap();
+        assert_offsets_hold(&note, &entities);
+    }
+}
+
+/// A copy of the shipped model folder that a test may damage.
+fn damaged_copy(damage: impl FnOnce(&Path)) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["manifest.json", "model.onnx", "tokenizer.json"] {
+        std::fs::copy(common::model_folder().join(file), dir.path().join(file)).unwrap();
+    }
+    damage(dir.path());
+    dir
+}
+
+fn load_error(folder: &Path) -> Error {
+    match load_model(folder, &common::runtime_options()) {
+        Ok(_) => panic!("a broken model folder loaded"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn a_missing_folder_names_the_manifest() {
+    let error = load_error(Path::new("/nonexistent/model"));
+    assert!(matches!(error, Error::ModelFile { .. }), "{error}");
+    assert!(error
+        .to_string()
+        .contains("/nonexistent/model/manifest.json"));
+}
+
+#[test]
+fn a_truncated_onnx_file_fails_its_checksum() {
+    let dir = damaged_copy(|d| {
+        let bytes = std::fs::read(d.join("model.onnx")).unwrap();
+        std::fs::write(d.join("model.onnx"), &bytes[..bytes.len() / 2]).unwrap();
+    });
+    let error = load_error(dir.path());
+    assert!(matches!(error, Error::Checksum { .. }), "{error}");
+    assert!(error.to_string().contains("model.onnx"));
+}
+
+#[test]
+fn a_truncated_onnx_file_with_a_matching_checksum_is_an_onnx_error() {
+    let dir = damaged_copy(|d| {
+        let bytes = std::fs::read(d.join("model.onnx")).unwrap();
+        std::fs::write(d.join("model.onnx"), &bytes[..bytes.len() / 2]).unwrap();
+        rewrite_checksum(d, "model.onnx");
+    });
+    let error = load_error(dir.path());
+    assert!(matches!(error, Error::Onnx { .. }), "{error}");
+}
+
+#[test]
+fn a_tokenizer_of_another_model_is_refused() {
+    let dir = damaged_copy(|d| {
+        let mut tokenizer: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(d.join("tokenizer.json")).unwrap()).unwrap();
+        let vocab = tokenizer["model"]["vocab"].as_object_mut().unwrap();
+        let keep: Vec<String> = vocab.keys().take(5000).cloned().collect();
+        vocab.retain(|k, _| keep.contains(k) || k.starts_with('['));
+        std::fs::write(
+            d.join("tokenizer.json"),
+            serde_json::to_vec(&tokenizer).unwrap(),
+        )
+        .unwrap();
+        rewrite_checksum(d, "tokenizer.json");
+    });
+    let error = load_error(dir.path());
+    assert!(matches!(error, Error::Mismatch { .. }), "{error}");
+    assert!(error.to_string().contains("tokenizer.json"));
+}
+
+#[test]
+fn a_manifest_that_lies_about_labels_is_refused() {
+    let dir = damaged_copy(|d| {
+        edit_manifest(d, |m| {
+            m["labels"].as_array_mut().unwrap().truncate(5);
+        })
+    });
+    let error = load_error(dir.path());
+    assert!(matches!(error, Error::Mismatch { .. }), "{error}");
+    assert!(error.to_string().contains("labels"));
+}
+
+#[test]
+fn asking_for_cuda_without_it_is_an_error_not_a_cpu_run() {
+    let mut options = common::runtime_options();
+    options.device = Device::Cuda;
+    match load_model(&common::model_folder(), &options) {
+        Err(error) => assert!(
+            matches!(error, Error::DeviceUnavailable { device: "cuda", .. }),
+            "{error}"
+        ),
+        Ok(extractor) => assert_eq!(extractor.info().device, "cuda"),
+    }
+    options.device = Device::Auto;
+    let extractor = load_model(&common::model_folder(), &options).unwrap();
+    assert!(["cpu", "cuda"].contains(&extractor.info().device));
+}
+
+fn edit_manifest(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = dir.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    edit(&mut manifest);
+    std::fs::write(path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+}
+
+fn rewrite_checksum(dir: &Path, file: &str) {
+    use sha2::Digest;
+    let digest = format!(
+        "{:x}",
+        sha2::Sha256::digest(std::fs::read(dir.join(file)).unwrap())
+    );
+    edit_manifest(dir, |m| {
+        m["files"][file]["sha256"] = serde_json::Value::String(digest)
+    });
+}

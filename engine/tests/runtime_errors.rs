@@ -1,0 +1,41 @@
+//! ONNX Runtime library failures. A process loads ONNX Runtime once, so these run in their own test
+//! binary, before any library is loaded, and each must leave the process able to try again.
+
+mod common;
+
+use std::path::PathBuf;
+
+use clinical_ner_engine::{load_model, Error, RuntimeOptions};
+
+fn load_with_library(library: &str) -> Error {
+    let options = RuntimeOptions {
+        library: PathBuf::from(library),
+        ..common::runtime_options()
+    };
+    match load_model(&common::model_folder(), &options) {
+        Ok(_) => panic!("loaded with library {library}"),
+        Err(error) => error,
+    }
+}
+
+#[test]
+fn bad_library_paths_are_clear_errors_and_a_good_one_still_loads_afterwards() {
+    for (library, expected) in [
+        ("libonnxruntime.so", "not absolute"),
+        ("/nonexistent/libonnxruntime.so", "no such file"),
+        ("/etc/hostname", "failed to load"),
+    ] {
+        let error = load_with_library(library);
+        assert!(matches!(error, Error::Library { .. }), "{error}");
+        assert!(error.to_string().contains(expected), "{error}");
+        assert!(error.to_string().contains(library));
+    }
+    let good = common::runtime_options();
+    load_model(&common::model_folder(), &good)
+        .expect("the real library loads after failed attempts");
+    let error = load_with_library("/etc/hostname");
+    assert!(
+        matches!(error, Error::LibraryAlreadyLoaded { .. }),
+        "{error}"
+    );
+}

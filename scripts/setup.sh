@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh Debian 12 machine, builds the extension and
+# installs it, with ONNX Runtime and the shipped model, into the local PostgreSQL 15. Each step is
+# skipped when already done, so running it again is cheap and harmless.
+source "$(dirname "$0")/common.sh"
+
+install_system_packages() {
+    local packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config build-essential unzip)
+    local missing=()
+    for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    [ ${#missing[@]} -eq 0 ] && return
+    step "apt packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+install_cargo_pgrx() {
+    if cargo pgrx --version 2>/dev/null | grep -q "$PGRX_VERSION"; then return; fi
+    step "cargo-pgrx $PGRX_VERSION (a few minutes, once)"
+    cargo install cargo-pgrx --version "$PGRX_VERSION" --locked
+}
+
+init_pgrx() {
+    grep -q '^pg15' "${PGRX_HOME:-$HOME/.pgrx}/config.toml" 2>/dev/null && return
+    step "cargo pgrx init (uses the system PostgreSQL 15, downloads nothing)"
+    cargo pgrx init --pg15 "$PG_CONFIG"
+}
+
+install_onnxruntime() {
+    [ -f "$ORT_LIBRARY" ] && return
+    step "ONNX Runtime $ONNXRUNTIME_VERSION from the onnxruntime wheel"
+    local download; download="$(mktemp -d)"
+    python3 -m pip download -q --no-deps --only-binary=:all: --platform manylinux_2_28_x86_64 \
+        --python-version 3.11 -d "$download" "onnxruntime==$ONNXRUNTIME_VERSION"
+    mkdir -p "$(dirname "$ORT_LIBRARY")"
+    unzip -q -j -o "$download"/onnxruntime-*.whl "onnxruntime/capi/libonnxruntime.so.$ONNXRUNTIME_VERSION" \
+        -d "$(dirname "$ORT_LIBRARY")"
+    rm -rf "$download"
+}
+
+install_python_env() {
+    local stamp="$VENV/.requirements.sha256"
+    local wanted; wanted="$(sha256sum "$ROOT/training/requirements.txt" | cut -d' ' -f1)"
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && return
+    step "Python environment for training (.venv)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q -r "$ROOT/training/requirements.txt"
+    echo "$wanted" > "$stamp"
+}
+
+install_extension() {
+    step "build and install the clinical_ner extension"
+    (cd "$ROOT" && cargo pgrx install --release --pg-config "$PG_CONFIG")
+    local pkglib share
+    pkglib="$("$PG_CONFIG" --pkglibdir)"
+    share="$("$PG_CONFIG" --sharedir)"
+    # The extension's settings default to these paths (see src/settings.rs).
+    install -D -m 0644 "$ORT_LIBRARY" "$pkglib/clinical_ner/onnxruntime/libonnxruntime.so"
+    rm -rf "$share/clinical_ner/models/default"
+    mkdir -p "$share/clinical_ner/models"
+    cp -r "$SHIPPED_MODEL" "$share/clinical_ner/models/default"
+    chmod -R a+rX "$share/clinical_ner" "$pkglib/clinical_ner"
+}
+
+install_system_packages
+install_cargo_pgrx
+init_pgrx
+install_onnxruntime
+install_python_env
+install_extension

@@ -1,0 +1,62 @@
+//! Engine errors as PostgreSQL errors: a message naming the file or setting at fault, a hint, an
+//! SQLSTATE a client can branch on. Never note text: the engine's errors carry none, and the log
+//! hook below keeps the server from adding the statement (which may hold a note literal) to the log.
+
+use std::ffi::CStr;
+
+use clinical_ner_engine::Error;
+use pgrx::pg_sys;
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::prelude::*;
+
+const MESSAGE_PREFIX: &str = "clinical_ner: ";
+
+pub fn report(error: Error) -> ! {
+    let code = match &error {
+        Error::Library { .. } | Error::LibraryAlreadyLoaded { .. } | Error::ModelFile { .. } => {
+            PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR
+        }
+        Error::Manifest { .. }
+        | Error::Checksum { .. }
+        | Error::Mismatch { .. }
+        | Error::Onnx { .. } => PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+        Error::DeviceUnavailable { .. } | Error::UnknownDevice(_) => {
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED
+        }
+        Error::Tokenize => PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+        Error::Inference { .. } => PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
+    };
+    ErrorReport::new(code, format!("{MESSAGE_PREFIX}{error}"), "clinical_ner")
+        .set_hint(error.hint())
+        .report(PgLogLevel::ERROR);
+    unreachable!("an ERROR does not return")
+}
+
+static mut PREVIOUS_EMIT_LOG_HOOK: pg_sys::emit_log_hook_type = None;
+
+pub fn install_log_hook() {
+    // SAFETY: called once from _PG_init, in the process's only thread that touches PostgreSQL.
+    unsafe {
+        PREVIOUS_EMIT_LOG_HOOK = pg_sys::emit_log_hook;
+        pg_sys::emit_log_hook = Some(hide_statement_of_own_errors);
+    }
+}
+
+/// With the default `log_min_error_statement = error`, the server logs the failing statement after
+/// the message; for our errors that statement may be `SELECT extract_entities('<note>')`.
+#[pg_guard]
+unsafe extern "C-unwind" fn hide_statement_of_own_errors(error: *mut pg_sys::ErrorData) {
+    if let Some(error) = error.as_mut() {
+        if !error.message.is_null()
+            && CStr::from_ptr(error.message)
+                .to_bytes()
+                .starts_with(MESSAGE_PREFIX.as_bytes())
+        {
+            error.hide_stmt = true;
+            error.hide_ctx = true;
+        }
+    }
+    if let Some(previous) = PREVIOUS_EMIT_LOG_HOOK {
+        previous(error);
+    }
+}

@@ -1,0 +1,124 @@
+//! The SQL functions.
+//!
+//! They are IMMUTABLE, like `to_tsvector(regconfig, text)`: for a given model their result depends on
+//! the note alone, which lets them serve in generated columns, indexes and materialized views and be
+//! run by parallel workers. The price is the same as for a text-search configuration: after the
+//! model changes, stored results (generated columns, indexes, materialized views) keep the old
+//! model's output until they are recomputed; `clinical_ner_models()` says which model a session uses.
+
+use clinical_ner_engine::{Entity, EntityType};
+use pgrx::prelude::*;
+use pgrx::JsonB;
+
+use crate::backend_model::with_extractor;
+
+fn entities(note: &str) -> Vec<Entity> {
+    with_extractor(|extractor| {
+        extractor.extract_with(note, &mut || {
+            pgrx::check_for_interrupts!();
+        })
+    })
+}
+
+fn mentions(note: &str, entity_type: EntityType) -> Vec<String> {
+    entities(note)
+        .into_iter()
+        .filter(|e| e.entity_type == entity_type)
+        .map(|e| e.mention)
+        .collect()
+}
+
+/// Medication mentions as written in the note, in order of appearance.
+#[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
+fn extract_medications(note: &str) -> Vec<String> {
+    mentions(note, EntityType::Medication)
+}
+
+/// Disease mentions as written in the note, in order of appearance.
+#[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
+fn extract_diseases(note: &str) -> Vec<String> {
+    mentions(note, EntityType::Disease)
+}
+
+/// Symptom mentions as written in the note, in order of appearance.
+#[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
+fn extract_symptoms(note: &str) -> Vec<String> {
+    mentions(note, EntityType::Symptom)
+}
+
+/// Every entity with its type, mention, character offsets (0-based start, exclusive end, so that
+/// `substr(note, start_offset + 1, end_offset - start_offset) = mention`) and score.
+#[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
+fn extract_entities(
+    note: &str,
+) -> TableIterator<
+    'static,
+    (
+        name!(entity_type, String),
+        name!(mention, String),
+        name!(start_offset, i32),
+        name!(end_offset, i32),
+        name!(score, f32),
+    ),
+> {
+    TableIterator::new(entities(note).into_iter().map(|e| {
+        (
+            e.entity_type.as_str().to_string(),
+            e.mention,
+            offset(e.start),
+            offset(e.end),
+            e.score,
+        )
+    }))
+}
+
+/// The same entities as one `jsonb` array, for a single column (generated columns, exports).
+#[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
+fn extract_entities_json(note: &str) -> JsonB {
+    let array = entities(note)
+        .into_iter()
+        .map(|e| {
+            serde_json::json!({
+                "entity_type": e.entity_type.as_str(),
+                "mention": e.mention,
+                "start_offset": e.start,
+                "end_offset": e.end,
+                "score": e.score,
+            })
+        })
+        .collect();
+    JsonB(serde_json::Value::Array(array))
+}
+
+/// The model this session uses (loading it if it is not loaded yet).
+#[pg_extern(volatile, parallel_safe)]
+fn clinical_ner_models() -> TableIterator<
+    'static,
+    (
+        name!(name, String),
+        name!(version, String),
+        name!(base_model, String),
+        name!(checksum, String),
+        name!(labels, Vec<String>),
+        name!(device, String),
+        name!(path, String),
+        name!(max_sequence_length, i32),
+    ),
+> {
+    let info = with_extractor(|extractor| Ok(extractor.info().clone()));
+    TableIterator::once((
+        info.name,
+        info.version,
+        info.base_model,
+        info.sha256,
+        info.labels,
+        info.device.to_string(),
+        info.folder.display().to_string(),
+        info.max_sequence_length as i32,
+    ))
+}
+
+fn offset(chars: usize) -> i32 {
+    // A text value holds at most 1 GB, so a character offset always fits.
+    i32::try_from(chars).expect("offsets of a PostgreSQL text value fit in int4")
+}

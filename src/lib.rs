@@ -1,0 +1,32 @@
+//! The `clinical_ner` PostgreSQL extension: a thin adapter from SQL to `clinical_ner_engine`.
+//!
+//! [`settings`] defines the `clinical_ner.*` settings, [`backend_model`] keeps one model per backend
+//! (loaded on first use, never in the postmaster), [`functions`] holds the SQL functions and
+//! [`errors`] turns engine errors into PostgreSQL errors with a hint. No inference code lives here.
+
+use pgrx::prelude::*;
+
+mod backend_model;
+mod errors;
+mod functions;
+mod settings;
+
+::pgrx::pg_module_magic!(name, version);
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    // Only settings here: the model and ONNX Runtime are loaded lazily in a backend, because threads
+    // and CUDA contexts created in the postmaster do not survive fork().
+    settings::define();
+    errors::install_log_hook();
+}
+
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}

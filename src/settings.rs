@@ -1,0 +1,144 @@
+//! The `clinical_ner.*` settings.
+//!
+//! The two settings that make the server load a file (the model folder and the ONNX Runtime library)
+//! are superuser-only and must be absolute paths. Their defaults point at where the project's install
+//! script puts them, so that after installation nothing needs editing.
+
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::path::PathBuf;
+
+use clinical_ner_engine::{Device, RuntimeOptions};
+use pgrx::guc::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+
+static MODEL_PATH: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static ONNXRUNTIME_LIBRARY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static INTRA_OP_THREADS: GucSetting<i32> = GucSetting::<i32>::new(0);
+static DEVICE: GucSetting<DeviceSetting> = GucSetting::<DeviceSetting>::new(DeviceSetting::Auto);
+
+#[derive(Clone, Copy, PostgresGucEnum)]
+enum DeviceSetting {
+    #[name = c"cpu"]
+    Cpu,
+    #[name = c"cuda"]
+    Cuda,
+    #[name = c"auto"]
+    Auto,
+}
+
+/// Where the install script puts the shipped model, below PostgreSQL's share directory.
+const DEFAULT_MODEL_FOLDER: &str = "clinical_ner/models/default";
+/// Where the install script puts ONNX Runtime, below PostgreSQL's package library directory.
+const DEFAULT_ONNXRUNTIME_LIBRARY: &str = "clinical_ner/onnxruntime/libonnxruntime.so";
+
+pub fn define() {
+    let share = installation_dir(pg_sys::get_share_path);
+    let pkglib = installation_dir(pg_sys::get_pkglib_path);
+    // SAFETY: _PG_init runs once per process before any setting is read; the boot values must live
+    // as long as the process, hence the leaked strings.
+    unsafe {
+        set_boot_value(&MODEL_PATH, share.join(DEFAULT_MODEL_FOLDER));
+        set_boot_value(
+            &ONNXRUNTIME_LIBRARY,
+            pkglib.join(DEFAULT_ONNXRUNTIME_LIBRARY),
+        );
+        GucRegistry::define_string_guc_with_hooks(
+            c"clinical_ner.model_path",
+            c"Absolute path of the model folder (manifest.json, model.onnx, tokenizer.json).",
+            c"Superuser only. A backend loads the model on first use and reloads it when this changes.",
+            &MODEL_PATH,
+            GucContext::Suset,
+            GucFlags::default(),
+            Some(check_absolute_path),
+            None,
+            None,
+        );
+        GucRegistry::define_string_guc_with_hooks(
+            c"clinical_ner.onnxruntime_library",
+            c"Absolute path of the ONNX Runtime shared library (libonnxruntime.so, 1.31 or newer).",
+            c"Superuser only. Loaded once per backend; a change takes effect in new connections.",
+            &ONNXRUNTIME_LIBRARY,
+            GucContext::Suset,
+            GucFlags::default(),
+            Some(check_absolute_path),
+            None,
+            None,
+        );
+    }
+    GucRegistry::define_int_guc(
+        c"clinical_ner.intra_op_threads",
+        c"ONNX Runtime threads per backend for one inference run; 0 lets ONNX Runtime choose.",
+        c"Lower it when many backends or parallel workers extract at once.",
+        &INTRA_OP_THREADS,
+        0,
+        1024,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_enum_guc(
+        c"clinical_ner.device",
+        c"Where inference runs: cpu, cuda, or auto (CUDA where it works, else the CPU).",
+        c"cuda fails with an error where no CUDA device or CUDA-enabled ONNX Runtime is available.",
+        &DEVICE,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+}
+
+/// The model folder and runtime options that the current settings ask for.
+pub fn current() -> (PathBuf, RuntimeOptions) {
+    let path = |setting: &GucSetting<Option<CString>>| {
+        PathBuf::from(
+            setting
+                .get()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+        )
+    };
+    let device = match DEVICE.get() {
+        DeviceSetting::Cpu => Device::Cpu,
+        DeviceSetting::Cuda => Device::Cuda,
+        DeviceSetting::Auto => Device::Auto,
+    };
+    let options = RuntimeOptions {
+        library: path(&ONNXRUNTIME_LIBRARY),
+        device,
+        intra_op_threads: INTRA_OP_THREADS.get() as usize,
+    };
+    (path(&MODEL_PATH), options)
+}
+
+fn installation_dir(get_path: unsafe fn(*const c_char, *mut c_char)) -> PathBuf {
+    let mut buffer = [0 as c_char; pg_sys::MAXPGPATH as usize];
+    // SAFETY: my_exec_path is set before any library is loaded; the buffer is MAXPGPATH long as required.
+    let dir = unsafe {
+        get_path(
+            std::ptr::addr_of!(pg_sys::my_exec_path).cast(),
+            buffer.as_mut_ptr(),
+        );
+        CStr::from_ptr(buffer.as_ptr())
+    };
+    PathBuf::from(dir.to_string_lossy().into_owned())
+}
+
+unsafe fn set_boot_value(setting: &'static GucSetting<Option<CString>>, value: PathBuf) {
+    let value =
+        CString::new(value.into_os_string().into_encoded_bytes()).expect("paths have no NUL");
+    *setting.as_ptr() = value.into_raw();
+}
+
+/// Refuses relative paths: the server would resolve them against its own working directory.
+#[pg_guard]
+unsafe extern "C-unwind" fn check_absolute_path(
+    new_value: *mut *mut c_char,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    let value = *new_value;
+    if value.is_null() || CStr::from_ptr(value).to_bytes().starts_with(b"/") {
+        return true;
+    }
+    pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(c"The path must be absolute.".as_ptr());
+    false
+}
