@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Every test: set up (scripts/setup.sh), then the engine's tests on the real model, the SQL
+# regression tests against the local cluster, the PHI check of the server log, and the training
+# tests with a smoke run. Ends with one line: "N passed, N failed" (suites).
+source "$(dirname "$0")/common.sh"
+
+"$ROOT/scripts/setup.sh"
+
+passed=0
+failed=0
+failures=()
+suite() {
+    local name="$1"; shift
+    step "$name"
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+engine_tests() {
+    (cd "$ROOT" && CLINICAL_NER_ORT_LIBRARY="$ORT_LIBRARY" CLINICAL_NER_MODEL="$SHIPPED_MODEL" \
+        cargo test --release -p clinical_ner_engine)
+}
+
+sql_regression_tests() {
+    local regress_dir out
+    regress_dir="$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress"
+    out="$CLUSTER_DIR/regress"
+    rm -rf "$out"; mkdir -p "$out"
+    # pg_regress runs psql in this folder: the tests \i the sample notes relative to it.
+    (cd "$ROOT/tests/pg_regress" && "$regress_dir/pg_regress" \
+        --bindir="$("$PG_CONFIG" --bindir)" --host="$PGHOST" --port="$PGPORT" --user=postgres \
+        --dbname=clinical_ner_regress --inputdir=. --outputdir="$out" \
+        $(cd "$ROOT/tests/pg_regress/sql" && ls *.sql | sed 's/\.sql$//' | sort -V)) \
+        || { cat "$out/regression.diffs" 2>/dev/null | head -200; return 1; }
+}
+
+no_phi_in_server_log() {
+    if grep -q "PHI-MARKER" "$CLUSTER_DIR/postgres.log"; then
+        echo "note text reached the server log:" >&2
+        grep -c "PHI-MARKER" "$CLUSTER_DIR/postgres.log" >&2
+        return 1
+    fi
+    echo "no note text in the server log ($(wc -l < "$CLUSTER_DIR/postgres.log") lines checked)"
+}
+
+training_tests() {
+    (cd "$ROOT/training/python" && "$VENV/bin/python" -m pytest -q tests) &&
+    (cd "$ROOT/training/python" && "$VENV/bin/python" -m clinical_ner_train first-model --smoke \
+        --data-dir "$DATA_DIR" --out "$(mktemp -d)/smoke-model")
+}
+
+suite "engine tests (cargo test, real model)" engine_tests
+"$ROOT/scripts/cluster.sh" start
+suite "SQL regression tests (pg_regress, real cluster)" sql_regression_tests
+suite "PHI: server log free of note text" no_phi_in_server_log
+suite "training tests and smoke run" training_tests
+
+echo
+[ ${#failures[@]} -eq 0 ] || printf 'failed suite: %s\n' "${failures[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
