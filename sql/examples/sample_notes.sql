@@ -17,7 +17,7 @@ ASSESSMENT AND PLAN: Acute exacerbation of COPD. Start prednisone 40 mg daily fo
 (6, 'ED note: 30 y/o with abdominal pain, vomiting and diarrhea since last night. No blood in stool. Given ondansetron IV. Suspect viral gastroenteritis.'),
 (7, 'Allergies: penicillin (rash). Current medications: atorvastatin 40 mg nightly, aspirin 81 mg daily, metoprolol succinate 50 mg. Problem list: coronary artery disease, hyperlipidemia, heart failure.'),
 (8, 'Pt c/o insomnia and anxiety for several weeks, worse at night. Denies suicidal ideation. Started sertraline 50 mg and advised sleep hygiene.'),
-(9, 'Paciente con fiebre y tos. Patient speaks Spanish; interpreter used. Diagnosed with influenza, prescribed oseltamivir. Fièvre persistante — 发烧 resolved 😷.'),
+(9, 'Paciente con fiebre y tos — fièvre, 发烧 😷. Patient speaks Spanish; interpreter used. Diagnosed with influenza, prescribed oseltamivir and acetaminophen for the fever.'),
 (10, 'Known asthma and seasonal allergic rhinitis. Uses fluticasone nasal spray and montelukast. Reports wheezing with exercise and nasal congestion.'),
 (11, 'Type 1 diabetes mellitus on insulin glargine and insulin lispro. Episodes of hypoglycemia with sweating and tremor. Diabetic neuropathy with numbness in both feet; gabapentin started.'),
 (12, 'Chronic kidney disease stage 3, anemia and gout. Allopurinol continued, colchicine for the acute flare with swelling and redness of the left big toe.')

@@ -22,18 +22,18 @@ SELECT bool_and(substr(n, start_offset + 1, end_offset - start_offset) = mention
 FROM (SELECT string_agg(chr(c), '') || ' aspirin for headache ' || chr(27) || '[0m' AS n
       FROM generate_series(1, 31) AS c) AS t
      LEFT JOIN LATERAL extract_entities(n) ON true;
-SELECT extract_entities_json(string_agg(chr((i * 7919) % 55295 + 1), '')) IS NOT NULL AS binary_looking
-FROM generate_series(1, 5000) AS i;
+SELECT bool_and(substr(n, start_offset + 1, end_offset - start_offset) = mention) IS NOT FALSE AS offsets_hold
+FROM (SELECT string_agg(chr((i * 7919) % 55295 + 1), '') AS n FROM generate_series(1, 5000) AS i) AS t
+     LEFT JOIN LATERAL extract_entities(n) ON true;
 -- Emoji and CJK.
-SELECT count(*) >= 0 AS ok,
-       bool_and(substr(n, start_offset + 1, end_offset - start_offset) = mention) IS NOT FALSE AS offsets_hold
+SELECT bool_and(substr(n, start_offset + 1, end_offset - start_offset) = mention) IS NOT FALSE AS offsets_hold
 FROM (VALUES ('患者主诉头痛 😷🤒 took aspirin 🙂 for 发烧 and headache 👍🏽')) AS t(n)
      LEFT JOIN LATERAL extract_entities(n) ON true;
 -- HTML and RTF fragments.
 SELECT extract_medications('<html><body><p>Started <b>lisinopril</b> 10&nbsp;mg for <i>hypertension</i>.</p></body></html>')
-       IS NOT NULL AS html_ok;
+       AS html_medications;
 SELECT extract_medications('{\rtf1\ansi\deff0 {\fonttbl{\f0 Arial;}} Started {\b warfarin} for atrial fibrillation.\par}')
-       IS NOT NULL AS rtf_ok;
+       AS rtf_medications;
 -- Only punctuation, only digits.
 SELECT extract_entities_json(repeat('?!.,;:-()', 2000)) AS punctuation,
        extract_entities_json(repeat('0123456789 ', 2000)) AS digits;

@@ -19,7 +19,9 @@ SELECT bool_and(extract_medications(note) = coalesce((SELECT array_agg(mention O
        AS symptoms_agree
 FROM sample_notes;
 -- Multi-byte text: offsets count characters, as substr does.
-SELECT mention, start_offset, end_offset
+SELECT mention, start_offset, end_offset,
+       substr(note, start_offset + 1, end_offset - start_offset) = mention AS law_holds,
+       octet_length(left(note, start_offset)) > start_offset AS multibyte_before
 FROM sample_notes, extract_entities(note)
-WHERE id = 9 AND substr(note, start_offset + 1, end_offset - start_offset) = mention
+WHERE id = 9
 ORDER BY start_offset;

