@@ -18,7 +18,11 @@ fn main() {
         eprintln!("usage: extract MODEL_FOLDER ORT_LIBRARY < notes.jsonl > entities.jsonl");
         std::process::exit(2);
     }
-    let options = RuntimeOptions { library: PathBuf::from(&args[1]), device: Device::Cpu, intra_op_threads: 0 };
+    let options = RuntimeOptions {
+        library: PathBuf::from(&args[1]),
+        device: Device::Cpu,
+        intra_op_threads: 0,
+    };
     let mut extractor = load_model(&PathBuf::from(&args[0]), &options).unwrap_or_else(|e| {
         eprintln!("{e}\nhint: {}", e.hint());
         std::process::exit(1);
@@ -27,14 +31,18 @@ fn main() {
     let mut out = stdout.lock();
     for (number, line) in std::io::stdin().lock().lines().enumerate() {
         let line = line.expect("stdin is readable");
-        let note: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("line {}: {e}", number + 1));
-        let text = note["text"].as_str().unwrap_or_else(|| panic!("line {}: no \"text\" string", number + 1));
+        let note: Value =
+            serde_json::from_str(&line).unwrap_or_else(|e| panic!("line {}: {e}", number + 1));
+        let text = note["text"]
+            .as_str()
+            .unwrap_or_else(|| panic!("line {}: no \"text\" string", number + 1));
         let entities: Vec<Value> = extractor
             .extract(text)
             .unwrap_or_else(|e| panic!("line {}: {e}", number + 1))
             .into_iter()
             .map(|e| json!({"entity_type": e.entity_type.as_str(), "mention": e.mention, "start": e.start, "end": e.end, "score": e.score}))
             .collect();
-        writeln!(out, "{}", json!({"id": note["id"], "entities": entities})).expect("stdout is writable");
+        writeln!(out, "{}", json!({"id": note["id"], "entities": entities}))
+            .expect("stdout is writable");
     }
 }
