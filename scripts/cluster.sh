@@ -31,7 +31,8 @@ CONF
     fi
     if as_postgres "$BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then return; fi
     step "start PostgreSQL on port $PGPORT"
-    as_postgres "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null
+    # With RUST_BACKTRACE set, pgrx would append a Rust backtrace to every error a client sees.
+    as_postgres env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 start >/dev/null
 }
 
 stop() {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every test: set up (scripts/setup.sh), then the engine's tests on the real model, the SQL
-# regression tests against the local cluster, the PHI check of the server log, and the training
-# tests with a smoke run. Ends with one line: "N passed, N failed" (suites).
+# regression tests and the fault and load tests against the local cluster, the PHI check of the
+# server log, and the training tests with a smoke run. Ends with one line: "N passed, N failed" (suites).
 source "$(dirname "$0")/common.sh"
 
 "$ROOT/scripts/setup.sh"
@@ -50,6 +50,7 @@ training_tests() {
 suite "engine tests (cargo test, real model)" engine_tests
 "$ROOT/scripts/cluster.sh" start
 suite "SQL regression tests (pg_regress, real cluster)" sql_regression_tests
+suite "faults and load (terminate, SIGKILL, 8 clients)" "$ROOT/tests/faults/run.sh" 20
 suite "PHI: server log free of note text" no_phi_in_server_log
 suite "training tests and smoke run" training_tests
 

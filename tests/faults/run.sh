@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Faults and load against the local cluster (scripts/cluster.sh start first), each a check that can
+# fail: a terminated backend, a backend killed with SIGKILL (the server restarts, committed rows
+# stay), and 8 concurrent clients (no errors, the same results as one client).
+# Usage: tests/faults/run.sh [LOAD_SECONDS=20]
+source "$(dirname "$0")/../../scripts/common.sh"
+LOAD_SECONDS="${1:-20}"
+DB=clinical_ner_faults
+BIN="$("$PG_CONFIG" --bindir)"
+sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -tAc "$1"; }
+fail() { echo "FAILED: $*" >&2; exit 1; }
+LONG_NOTE="repeat('The patient walked in the garden with her family. ', 60000) || 'Started metformin.'"
+
+wait_until_active() {
+    for _ in $(seq 1 100); do
+        pid="$(sql "SELECT pid FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%fault-probe%'
+                    AND pid <> pg_backend_pid() LIMIT 1")"
+        [ -n "$pid" ] && { echo "$pid"; return; }
+        sleep 0.1
+    done
+    fail "the long extraction never became active"
+}
+
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+sql "CREATE EXTENSION clinical_ner"
+psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$ROOT/sql/examples/sample_notes.sql"
+single_client="$(sql "SELECT md5(string_agg(array_to_string(extract_medications(note) || extract_diseases(note)
+                                                            || extract_symptoms(note), '|'), '#' ORDER BY id))
+                      FROM sample_notes")"
+
+step "pg_terminate_backend during an extraction"
+started="$(sql "SELECT pg_postmaster_start_time()")"
+psql -X -d "$DB" -c "SELECT /* fault-probe */ count(*) FROM extract_entities($LONG_NOTE)" > "$CLUSTER_DIR/terminated.out" 2>&1 &
+client=$!
+pid="$(wait_until_active)"
+sql "SELECT pg_terminate_backend($pid)" | grep -q t || fail "pg_terminate_backend refused"
+wait "$client" && fail "the terminated query succeeded"
+grep -q "terminating connection due to administrator command" "$CLUSTER_DIR/terminated.out" \
+    || fail "unexpected client message: $(head -3 "$CLUSTER_DIR/terminated.out")"
+[ "$(sql "SELECT pg_postmaster_start_time()")" = "$started" ] || fail "the server restarted"
+sql "SELECT extract_medications('Started aspirin.')" | grep -q aspirin || fail "no extraction after terminate"
+echo "terminated backend $pid; server not restarted; next session extracts"
+
+step "SIGKILL of a backend during an extraction: the server resets, committed rows are kept"
+sql "CREATE TABLE committed_fill AS SELECT id, extract_medications(note) AS medications FROM sample_notes"
+psql -X -d "$DB" -c "SELECT /* fault-probe */ count(*) FROM extract_entities($LONG_NOTE)" > "$CLUSTER_DIR/killed.out" 2>&1 &
+client=$!
+pid="$(wait_until_active)"
+kill -9 "$pid"
+wait "$client" && fail "the killed query succeeded"
+for _ in $(seq 1 100); do "$BIN/pg_isready" -q && sql "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
+grep -q "server process (PID $pid) was terminated by signal 9" "$CLUSTER_DIR/postgres.log" \
+    || fail "the server log does not show the killed backend"
+[ "$(sql "SELECT count(*) FROM committed_fill")" = 12 ] || fail "committed rows lost"
+[ "$(sql "SELECT count(*) FROM committed_fill, sample_notes s WHERE s.id = committed_fill.id
+           AND committed_fill.medications = extract_medications(s.note)")" = 12 ] || fail "committed rows changed"
+echo "killed backend $pid; server recovered; 12 of 12 committed rows intact"
+
+step "$LOAD_SECONDS s of 8 concurrent clients (pgbench), then 8 clients comparing results"
+crashes_before_load="$(grep -c "was terminated by signal" "$CLUSTER_DIR/postgres.log")"
+cat > "$CLUSTER_DIR/extract.pgbench" <<'BENCH'
+\set id random(1, 12)
+SELECT extract_medications(note), extract_diseases(note), extract_symptoms(note) FROM sample_notes WHERE id = :id;
+BENCH
+"$BIN/pgbench" -n -c 8 -j 2 -T "$LOAD_SECONDS" -f "$CLUSTER_DIR/extract.pgbench" "$DB" > "$CLUSTER_DIR/pgbench.out" 2>&1 \
+    || { cat "$CLUSTER_DIR/pgbench.out"; fail "pgbench reported errors"; }
+grep -E "number of (transactions actually processed|failed transactions)|tps" "$CLUSTER_DIR/pgbench.out"
+grep -q "number of failed transactions: 0" "$CLUSTER_DIR/pgbench.out" || fail "failed transactions under load"
+for client in $(seq 1 8); do
+    sql "SELECT md5(string_agg(array_to_string(extract_medications(note) || extract_diseases(note)
+                                               || extract_symptoms(note), '|'), '#' ORDER BY id))
+         FROM sample_notes" > "$CLUSTER_DIR/client-$client.md5" &
+done
+wait
+for client in $(seq 1 8); do
+    [ "$(cat "$CLUSTER_DIR/client-$client.md5")" = "$single_client" ] || fail "client $client saw other results"
+done
+[ "$(grep -c "was terminated by signal" "$CLUSTER_DIR/postgres.log")" = "$crashes_before_load" ] \
+    || fail "a backend crashed under load"
+echo "8 concurrent clients: results identical to a single client ($single_client)"
+psql -X -q -d postgres -c "DROP DATABASE $DB"
