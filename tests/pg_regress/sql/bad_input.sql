@@ -37,5 +37,9 @@ SELECT extract_medications('{\rtf1\ansi\deff0 {\fonttbl{\f0 Arial;}} Started {\b
 -- Only punctuation, only digits.
 SELECT extract_entities_json(repeat('?!.,;:-()', 2000)) AS punctuation,
        extract_entities_json(repeat('0123456789 ', 2000)) AS digits;
+-- One word repeated 5,000 times (the 100,000-copy version is a longer run: about 100 s here).
+SELECT count(*) > 0 AS found_some,
+       bool_and(substr(n, start_offset + 1, end_offset - start_offset) = mention) AS offsets_hold
+FROM (SELECT repeat('aspirin ', 5000) AS n) AS t, extract_entities(n);
 -- The backend is still the same one and still answers.
 SELECT extract_medications('Started aspirin.') AS still_alive;

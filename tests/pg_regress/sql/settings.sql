@@ -21,6 +21,11 @@ RESET clinical_ner.device;
 SET clinical_ner.intra_op_threads = 1;
 SELECT extract_medications('Started aspirin.') AS one_thread;
 RESET clinical_ner.intra_op_threads;
+-- No function runs with its owner's rights: nothing to escalate through.
+SELECT count(*) AS security_definer_functions
+FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'clinical_ner'
+WHERE p.prosecdef;
 -- An ordinary role cannot point the server at files.
 CREATE ROLE clinical_ner_analyst LOGIN;
 GRANT USAGE ON SCHEMA public TO clinical_ner_analyst;
