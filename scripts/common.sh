@@ -11,8 +11,22 @@ ORT_LIBRARY="$TOOLS/onnxruntime/libonnxruntime.so.$ONNXRUNTIME_VERSION"
 VENV="$ROOT/.venv"
 SHIPPED_MODEL="$ROOT/models/clinical-ner-minilm"
 
-# The local cluster lives inside the checkout and runs as the postgres user.
-CLUSTER_DIR="${CLINICAL_NER_CLUSTER:-$ROOT/.cluster}"
+# The local cluster lives inside the checkout and runs as the postgres user, who must be able to
+# reach it: where a parent folder is closed to other users, it lives under /var/tmp instead.
+reachable_by_others() {
+    local dir="$1"
+    while [ "$dir" != "/" ]; do
+        [ "$(stat -c %A "$dir" | cut -c10)" = x ] || return 1
+        dir="$(dirname "$dir")"
+    done
+}
+if [ -n "${CLINICAL_NER_CLUSTER:-}" ]; then
+    CLUSTER_DIR="$CLINICAL_NER_CLUSTER"
+elif reachable_by_others "$ROOT"; then
+    CLUSTER_DIR="$ROOT/.cluster"
+else
+    CLUSTER_DIR="/var/tmp/clinical_ner-cluster-$(printf %s "$ROOT" | sha256sum | cut -c1-12)"
+fi
 PGPORT="${CLINICAL_NER_PORT:-55432}"
 PGHOST="$CLUSTER_DIR/run"
 PGUSER=postgres
