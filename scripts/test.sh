@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test: set up (scripts/setup.sh), then the engine's tests on the real model, the SQL
-# regression tests and the fault and load tests against the local cluster, the PHI check of the
-# server log, and the training tests with a smoke run. Ends with one line: "N passed, N failed" (suites).
+# Every test: set up (scripts/setup.sh), then the Rust tests (engine on the real model, training
+# readers and metrics on the real corpora), the SQL regression tests and the fault and load tests
+# against the local cluster, the PHI check of the server log, and the Python training tests with a
+# smoke run. Ends with one line: "N passed, N failed" (suites).
 source "$(dirname "$0")/common.sh"
 
 "$ROOT/scripts/setup.sh"
@@ -15,9 +16,9 @@ suite() {
     if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
 }
 
-engine_tests() {
+rust_tests() {
     (cd "$ROOT" && CLINICAL_NER_ORT_LIBRARY="$ORT_LIBRARY" CLINICAL_NER_MODEL="$SHIPPED_MODEL" \
-        cargo test --release -p clinical_ner_engine)
+        CLINICAL_NER_DATA="$DATA_DIR" cargo test --release -p clinical_ner_engine -p clinical_ner_training)
 }
 
 sql_regression_tests() {
@@ -47,7 +48,7 @@ training_tests() {
         --data-dir "$DATA_DIR")
 }
 
-suite "engine tests (cargo test, real model)" engine_tests
+suite "Rust tests: engine on the real model, training readers and metrics on the real corpora" rust_tests
 "$ROOT/scripts/cluster.sh" start
 suite "SQL regression tests (pg_regress, real cluster)" sql_regression_tests
 suite "faults and load (terminate, SIGKILL, 8 clients)" "$ROOT/tests/faults/run.sh" 20

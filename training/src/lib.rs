@@ -1,0 +1,21 @@
+//! Training-side tooling for the clinical NER models: public corpora read into one representation,
+//! and the scores a model's predictions get against them.
+//!
+//! [`readers`] parse the corpus formats (brat, PubTator, CoNLL, JSONL) into [`corpus::Corpus`], with
+//! character offsets and the engine's own [`EntityType`](clinical_ner_engine::EntityType);
+//! [`known_corpora`] knows where each public corpus lives under the data folder and how its labels map;
+//! [`predictions`] reads the engine's output; [`metrics`] scores it (strict, lenient and word-level).
+//!
+//! Errors name the file and line but never carry note text, same rule as the engine: corpora and
+//! predictions may one day be real notes, and error messages end up in logs.
+
+pub mod corpus;
+mod error;
+pub mod known_corpora;
+pub mod metrics;
+pub mod predictions;
+pub mod readers;
+
+pub use error::{Error, Problem};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,208 @@
+//! brat standoff: `NAME.txt` with the text and `NAME.ann` with `T` lines
+//! `T1<TAB>Label START END[;START END…]<TAB>mention`, offsets in characters.
+//!
+//! A discontinuous mention keeps only its first fragment: the product's entities are contiguous, and
+//! the first fragment is the head of the mention in the corpora seen (e.g. "pain … in the left leg").
+//! Event, relation, attribute and note lines are not mentions and are skipped.
+
+use std::path::Path;
+
+use crate::corpus::{CharText, Document, LabelMap, Span};
+use crate::{Error, Problem, Result};
+
+/// Every `.ann` in `folder` with its `.txt`, in file-name order; the id is the file stem.
+pub fn read_folder(folder: &Path, labels: LabelMap) -> Result<Vec<Document>> {
+    let entries = std::fs::read_dir(folder).map_err(|source| Error::Read {
+        path: folder.to_owned(),
+        source,
+    })?;
+    let mut ann_paths = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|source| Error::Read {
+                path: folder.to_owned(),
+                source,
+            })?
+            .path();
+        if path.extension().is_some_and(|e| e == "ann") {
+            ann_paths.push(path);
+        }
+    }
+    ann_paths.sort();
+    ann_paths
+        .iter()
+        .map(|ann_path| {
+            let id = ann_path
+                .file_stem()
+                .expect("a path with an extension has a stem")
+                .to_string_lossy()
+                .into_owned();
+            let text = super::read_text(&ann_path.with_extension("txt"))?;
+            let ann = super::read_text(ann_path)?;
+            parse(id, text, &ann, ann_path, labels)
+        })
+        .collect()
+}
+
+/// One document from its text and the contents of its `.ann`; `ann_path` is only for error messages.
+pub fn parse(
+    id: String,
+    text: String,
+    ann: &str,
+    ann_path: &Path,
+    labels: LabelMap,
+) -> Result<Document> {
+    let chars = CharText::new(&text);
+    let mut spans = Vec::new();
+    for (index, line) in ann.lines().enumerate() {
+        if !line.starts_with('T') {
+            continue;
+        }
+        let error = |problem| Error::Format {
+            path: ann_path.to_owned(),
+            line: index + 1,
+            problem,
+        };
+        let malformed = || error(Problem::Malformed("T<id><TAB>Label START END<TAB>mention"));
+        let mut fields = line.splitn(3, '\t');
+        let (_, Some(label_and_offsets), Some(mention)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            return Err(malformed());
+        };
+        let (label, offsets) = label_and_offsets.split_once(' ').ok_or_else(malformed)?;
+        let Some(entity_type) = labels(label) else {
+            continue;
+        };
+        let discontinuous = offsets.contains(';');
+        let first = offsets
+            .split(';')
+            .next()
+            .expect("split yields at least once");
+        let (start, end) = first
+            .split_once(' ')
+            .and_then(|(s, e)| Some((s.parse().ok()?, e.parse().ok()?)))
+            .ok_or_else(malformed)?;
+        let covered = chars.slice(start, end).map_err(error)?;
+        // brat writes a discontinuous mention as its fragments joined by a space, so the first fragment
+        // is a prefix of it.
+        let matches = if discontinuous {
+            mention.starts_with(covered)
+        } else {
+            mention == covered
+        };
+        if !matches {
+            return Err(error(Problem::MentionMismatch { start, end }));
+        }
+        spans.push(Span {
+            start,
+            end,
+            entity_type,
+        });
+    }
+    spans.sort();
+    Ok(Document { id, text, spans })
+}
+
+#[cfg(test)]
+mod tests {
+    use clinical_ner_engine::EntityType;
+
+    use super::*;
+
+    fn labels(label: &str) -> Option<EntityType> {
+        match label {
+            "Medication" => Some(EntityType::Medication),
+            "Sign_symptom" => Some(EntityType::Symptom),
+            _ => None,
+        }
+    }
+
+    fn span(start: usize, end: usize, entity_type: EntityType) -> Span {
+        Span {
+            start,
+            end,
+            entity_type,
+        }
+    }
+
+    #[test]
+    fn reads_character_offsets_and_first_fragment_of_discontinuous_spans() {
+        // "ü" and "°" are two bytes each in UTF-8: byte offsets would be off by up to 4.
+        let text = "Müller, 38.5°C: pain in the left leg; given ibuprofen.\n".to_owned();
+        let ann = "T1\tSign_symptom 16 20;28 36\tpain left leg\n\
+                   T2\tMedication 44 53\tibuprofen\n\
+                   T3\tLab_value 8 14\t38.5°C\n\
+                   E1\tSign_symptom:T1\n\
+                   A1\tNegation E1\n\
+                   R1\tMODIFY Arg1:T3 Arg2:T1\n";
+        let doc = parse("case".into(), text, ann, Path::new("case.ann"), labels).unwrap();
+        assert_eq!(
+            doc.spans,
+            vec![
+                span(16, 20, EntityType::Symptom),
+                span(44, 53, EntityType::Medication),
+            ]
+        );
+        assert_eq!(doc.id, "case");
+    }
+
+    #[test]
+    fn a_mention_that_does_not_match_its_offsets_is_an_error_without_the_text() {
+        let ann = "T1\tMedication 0 3\taspirin\n";
+        let error = parse(
+            "d".into(),
+            "aspirin".into(),
+            ann,
+            Path::new("d.ann"),
+            labels,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            error,
+            Error::Format {
+                line: 1,
+                problem: Problem::MentionMismatch { start: 0, end: 3 },
+                ..
+            }
+        ));
+        let message = error.to_string();
+        assert!(message.starts_with("d.ann:1:"), "{message}");
+        assert!(!message.contains("asp"), "{message}");
+    }
+
+    #[test]
+    fn malformed_and_out_of_range_lines_name_their_line() {
+        let error = parse(
+            "d".into(),
+            "abc".into(),
+            "\nT1\tMedication 1 9\tbc",
+            Path::new("d.ann"),
+            labels,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            error,
+            Error::Format {
+                line: 2,
+                problem: Problem::OffsetsOutOfRange { .. },
+                ..
+            }
+        ));
+        let error = parse(
+            "d".into(),
+            "abc".into(),
+            "T1\tMedication x y\tbc",
+            Path::new("d.ann"),
+            labels,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            error,
+            Error::Format {
+                problem: Problem::Malformed(_),
+                ..
+            }
+        ));
+    }
+}

@@ -1,0 +1,24 @@
+//! One parser per corpus file format, each turning a corpus's files into [`Document`]s with
+//! character offsets; which label names mean which entity type is the caller's [`LabelMap`].
+//!
+//! Every format has a `parse` on contents already in memory (what the tests use) and a reader on
+//! paths; errors name the file and the 1-based line.
+//!
+//! [`Document`]: crate::corpus::Document
+//! [`LabelMap`]: crate::corpus::LabelMap
+
+pub mod brat;
+pub mod conll;
+pub mod jsonl;
+pub mod pubtator;
+
+use std::path::Path;
+
+use crate::{Error, Result};
+
+pub(crate) fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_owned(),
+        source,
+    })
+}

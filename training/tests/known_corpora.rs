@@ -1,0 +1,83 @@
+//! Every known corpus, read from the shared data folder, against the counts its SOURCE.md states.
+//! Skipped (with a note on stderr) where the data folder is absent, since it is not redistributable.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clinical_ner_engine::EntityType::{self, Disease, Medication, Symptom};
+use clinical_ner_training::known_corpora::{self, NAMES};
+
+fn data_dir() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("skipped: no data folder at {}", dir.display());
+        None
+    }
+}
+
+/// Name, documents, spans per type.
+type Counts = (&'static str, usize, &'static [(EntityType, usize)]);
+
+/// The counts in the SOURCE.md files.
+///
+/// - bc5cdr: the PubTator columns of its count table (the IOB conversion has 4246 dev diseases).
+/// - ncbi-disease train: 593 records for 592 PMIDs; the repeated abstract is kept, as `8528200#2`,
+///   because the stated mention count (5145) includes both copies.
+/// - psytar: sentences, and ADR + WD + SSI (DI is dropped): train 2500 + 334 + 239,
+///   dev 293 + 40 + 29, test 750 + 70 + 72.
+/// - maccrobat2020-dev: the subset table. In 24957905 a Disease_disorder span lies inside a
+///   Sign_symptom span; the reader keeps both (270), where the Python reader keeps only the longer of
+///   overlapping spans and has 269.
+const EXPECTED: &[Counts] = &[
+    ("bc5cdr-train", 500, &[(Medication, 5203), (Disease, 4182)]),
+    ("bc5cdr-dev", 500, &[(Medication, 5347), (Disease, 4244)]),
+    ("bc5cdr-test", 500, &[(Medication, 5385), (Disease, 4424)]),
+    ("ncbi-disease-train", 593, &[(Disease, 5145)]),
+    ("ncbi-disease-dev", 100, &[(Disease, 787)]),
+    ("ncbi-disease-test", 100, &[(Disease, 960)]),
+    ("psytar-train", 3850, &[(Symptom, 3073)]),
+    ("psytar-dev", 550, &[(Symptom, 362)]),
+    ("psytar-test", 1191, &[(Symptom, 892)]),
+    (
+        "maccrobat2020-dev",
+        40,
+        &[(Medication, 245), (Disease, 270), (Symptom, 700)],
+    ),
+];
+
+#[test]
+fn every_known_corpus_has_the_documents_and_spans_its_source_states() {
+    let Some(dir) = data_dir() else { return };
+    let expected_names: Vec<&str> = EXPECTED.iter().map(|e| e.0).collect();
+    assert_eq!(
+        expected_names, NAMES,
+        "a known corpus without expected counts"
+    );
+    for &(name, documents, spans) in EXPECTED {
+        let corpus = known_corpora::load(&dir, name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(corpus.documents.len(), documents, "{name} documents");
+        let expected: BTreeMap<EntityType, usize> = spans.iter().copied().collect();
+        assert_eq!(corpus.span_counts(), expected, "{name} spans");
+    }
+}
+
+#[test]
+fn psytar_text_keeps_every_token_and_ncbi_ids_stay_unique() {
+    let Some(dir) = data_dir() else { return };
+    // SOURCE.md: 19306 tokens in psytar test; tokens are joined with single spaces.
+    let psytar = known_corpora::load(&dir, "psytar-test").unwrap();
+    let tokens: usize = psytar
+        .documents
+        .iter()
+        .map(|d| d.text.split(' ').count())
+        .sum();
+    assert_eq!(tokens, 19306);
+    let ncbi = known_corpora::load(&dir, "ncbi-disease-train").unwrap();
+    let mut ids: Vec<&str> = ncbi.documents.iter().map(|d| d.id.as_str()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 593);
+    assert!(ids.contains(&"8528200#2"));
+}
