@@ -30,6 +30,9 @@ pub enum Error {
         first: String,
         count: usize,
     },
+    /// Too many dictionary patterns for the automaton's state ids; names no term.
+    #[error("cannot build the dictionary automaton: {0}")]
+    Automaton(#[from] aho_corasick::BuildError),
 }
 
 /// What was wrong with one line.
@@ -56,6 +59,8 @@ pub enum Problem {
     DuplicateId(String),
     #[error("document id {0} is not in the corpus")]
     UnknownId(String),
+    #[error("no column named {0}")]
+    MissingColumn(&'static str),
 }
 
 impl Problem {

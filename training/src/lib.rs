@@ -4,7 +4,8 @@
 //! [`readers`] parse the corpus formats (brat, PubTator, CoNLL, JSONL) into [`corpus::Corpus`], with
 //! character offsets and the engine's own [`EntityType`](clinical_ner_engine::EntityType);
 //! [`known_corpora`] knows where each public corpus lives under the data folder and how its labels map;
-//! [`predictions`] reads the engine's output; [`metrics`] scores it (strict, lenient and word-level).
+//! [`predictions`] reads the engine's output; [`metrics`] scores it (strict, lenient and word-level);
+//! [`teachers`] label notes without a model (silver spans, baselines).
 //!
 //! Errors name the file and line but never carry note text, same rule as the engine: corpora and
 //! predictions may one day be real notes, and error messages end up in logs.
@@ -15,6 +16,7 @@ pub mod known_corpora;
 pub mod metrics;
 pub mod predictions;
 pub mod readers;
+pub mod teachers;
 
 pub use error::{Error, Problem};
 

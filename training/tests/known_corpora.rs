@@ -1,21 +1,13 @@
 //! Every known corpus, read from the shared data folder, against the counts its SOURCE.md states.
-//! Skipped (with a note on stderr) where the data folder is absent, since it is not redistributable.
+//! Skipped where the data folder is absent (see `common`).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use clinical_ner_engine::EntityType::{self, Disease, Medication, Symptom};
 use clinical_ner_training::known_corpora::{self, NAMES};
 
-fn data_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("skipped: no data folder at {}", dir.display());
-        None
-    }
-}
+mod common;
+use common::data_dir;
 
 /// Name, documents, spans per type.
 type Counts = (&'static str, usize, &'static [(EntityType, usize)]);
