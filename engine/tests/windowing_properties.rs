@@ -6,6 +6,8 @@
 //! produces every kind of span on every kind of input. And because its labels ignore context, the
 //! entities must not depend on how the note is cut into windows: that checks the merge.
 
+// Shared with the tests that also need ONNX Runtime; this one uses only the model folder.
+#[allow(dead_code)]
 mod common;
 
 use clinical_ner_engine::classify::TokenClassifier;
