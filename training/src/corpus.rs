@@ -16,6 +16,16 @@ pub struct Span {
     pub entity_type: EntityType,
 }
 
+impl Span {
+    pub fn new(start: usize, end: usize, entity_type: EntityType) -> Self {
+        Span {
+            start,
+            end,
+            entity_type,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
     pub id: String,

@@ -334,14 +334,6 @@ mod tests {
     use super::*;
     use crate::corpus::Document;
 
-    fn span(start: usize, end: usize, entity_type: EntityType) -> Span {
-        Span {
-            start,
-            end,
-            entity_type,
-        }
-    }
-
     fn corpus(text: &str, gold: Vec<Span>, labelled_types: Vec<EntityType>) -> Corpus {
         Corpus {
             name: "fixture".into(),
@@ -385,11 +377,11 @@ mod tests {
         //          0         1         2         3         4
         //          0123456789012345678901234567890123456789012345
         let text = "aspirin for chronic kidney disease and gout now";
-        let gold = vec![span(0, 7, Disease), span(12, 34, Disease)];
+        let gold = vec![Span::new(0, 7, Disease), Span::new(12, 34, Disease)];
         let predicted = vec![
-            span(0, 7, Disease),   // exact
-            span(20, 34, Disease), // "kidney disease": overlaps the second gold span
-            span(39, 43, Disease), // "gout": wrong
+            Span::new(0, 7, Disease),   // exact
+            Span::new(20, 34, Disease), // "kidney disease": overlaps the second gold span
+            Span::new(39, 43, Disease), // "gout": wrong
         ];
         let report = score(
             &corpus(text, gold, vec![Disease]),
@@ -419,8 +411,8 @@ mod tests {
     fn each_span_is_matched_once_and_the_matching_is_maximal() {
         // Gold 0..10 and 10..20. Prediction A (5..15) overlaps both, B (0..4) only the first. A greedy
         // pairing of A with the first gold span would leave B unmatched.
-        let gold = vec![span(0, 10, Symptom), span(10, 20, Symptom)];
-        let predicted = vec![span(0, 4, Symptom), span(5, 15, Symptom)];
+        let gold = vec![Span::new(0, 10, Symptom), Span::new(10, 20, Symptom)];
+        let predicted = vec![Span::new(0, 4, Symptom), Span::new(5, 15, Symptom)];
         let text = "x".repeat(20);
         let report = score(
             &corpus(&text, gold.clone(), vec![Symptom]),
@@ -429,7 +421,7 @@ mod tests {
         );
         assert_eq!(report.per_type[0].scores.lenient.counts, counts(2, 0, 0));
         // Two predictions inside one gold span: one matches, the other is a false positive.
-        let predicted = vec![span(0, 3, Symptom), span(5, 8, Symptom)];
+        let predicted = vec![Span::new(0, 3, Symptom), Span::new(5, 8, Symptom)];
         let report = score(
             &corpus(&text, vec![gold[0]], vec![Symptom]),
             &[predicted],
@@ -442,11 +434,11 @@ mod tests {
     #[test]
     fn a_partially_labelled_corpus_ignores_predictions_of_unlabelled_types() {
         let text = "metformin for diabetes with fatigue";
-        let gold = vec![span(14, 22, Disease)];
+        let gold = vec![Span::new(14, 22, Disease)];
         let predicted = vec![
-            span(0, 9, Medication),
-            span(14, 22, Disease),
-            span(28, 35, Symptom),
+            Span::new(0, 9, Medication),
+            Span::new(14, 22, Disease),
+            Span::new(28, 35, Symptom),
         ];
         let report = score(
             &corpus(text, gold, vec![Disease]),
@@ -462,7 +454,7 @@ mod tests {
 
         // With symptoms scored as diseases, "fatigue" becomes a false positive disease.
         let report = score(
-            &corpus(text, vec![span(14, 22, Disease)], vec![Disease]),
+            &corpus(text, vec![Span::new(14, 22, Disease)], vec![Disease]),
             &[predicted],
             ScoreOptions {
                 symptom_counts_as_disease: true,
@@ -477,9 +469,9 @@ mod tests {
     fn types_are_scored_separately_and_summed_in_the_micro_average() {
         //          0123456789012345678901234
         let text = "ibuprofen eased headache";
-        let gold = vec![span(0, 9, Medication), span(16, 24, Symptom)];
+        let gold = vec![Span::new(0, 9, Medication), Span::new(16, 24, Symptom)];
         // The right offsets with the wrong type count against both types.
-        let predicted = vec![span(0, 9, Medication), span(16, 24, Disease)];
+        let predicted = vec![Span::new(0, 9, Medication), Span::new(16, 24, Disease)];
         let report = score(
             &corpus(text, gold, EntityType::ALL.to_vec()),
             &[predicted],
@@ -508,7 +500,7 @@ mod tests {
     fn offsets_are_characters_in_token_scoring() {
         // "é" and "—" are multi-byte; the span covers the characters of "fièvre".
         let text = "Patient — fièvre.";
-        let gold = vec![span(10, 16, Symptom)];
+        let gold = vec![Span::new(10, 16, Symptom)];
         let report = score(
             &corpus(text, gold.clone(), vec![Symptom]),
             &[gold],

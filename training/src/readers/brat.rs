@@ -118,14 +118,6 @@ mod tests {
         }
     }
 
-    fn span(start: usize, end: usize, entity_type: EntityType) -> Span {
-        Span {
-            start,
-            end,
-            entity_type,
-        }
-    }
-
     #[test]
     fn reads_character_offsets_and_first_fragment_of_discontinuous_spans() {
         // "ü" and "°" are two bytes each in UTF-8: byte offsets would be off by up to 4.
@@ -140,8 +132,8 @@ mod tests {
         assert_eq!(
             doc.spans,
             vec![
-                span(16, 20, EntityType::Symptom),
-                span(44, 53, EntityType::Medication),
+                Span::new(16, 20, EntityType::Symptom),
+                Span::new(44, 53, EntityType::Medication),
             ]
         );
         assert_eq!(doc.id, "case");

@@ -119,11 +119,7 @@ mod tests {
     }
 
     fn span(start: usize, end: usize) -> Span {
-        Span {
-            start,
-            end,
-            entity_type: EntityType::Symptom,
-        }
+        Span::new(start, end, EntityType::Symptom)
     }
 
     #[test]

@@ -108,14 +108,6 @@ mod tests {
         }
     }
 
-    fn span(start: usize, end: usize, entity_type: EntityType) -> Span {
-        Span {
-            start,
-            end,
-            entity_type,
-        }
-    }
-
     // "Sjögren" has a two-byte "ö" before both abstract mentions.
     const FIXTURE: &str = "\
 1|t|Lithium and Sjögren syndrome.
@@ -146,14 +138,14 @@ mod tests {
         assert_eq!(
             docs[0].spans,
             vec![
-                span(0, 7, EntityType::Medication),
-                span(12, 28, EntityType::Disease),
-                span(30, 37, EntityType::Medication),
-                span(46, 52, EntityType::Disease),
+                Span::new(0, 7, EntityType::Medication),
+                Span::new(12, 28, EntityType::Disease),
+                Span::new(30, 37, EntityType::Medication),
+                Span::new(46, 52, EntityType::Disease),
             ]
         );
         assert_eq!(docs[1].text, "Title two. ");
-        assert_eq!(docs[1].spans, vec![span(0, 5, EntityType::Medication)]);
+        assert_eq!(docs[1].spans, vec![Span::new(0, 5, EntityType::Medication)]);
         assert_eq!(docs[2].id, "1#2");
         assert!(docs[2].spans.is_empty());
     }
