@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test: set up (scripts/setup.sh), then the Rust tests (engine on the real model, training
-# readers and metrics on the real corpora), the SQL regression tests and the fault and load tests
+# readers, metrics, merge rules and teachers on the real corpora, the LLM client against a real local
+# LLM server), the SQL regression tests and the fault and load tests
 # against the local cluster, the PHI check of the server log, and the Python training tests with a
 # smoke run. Ends with one line: "N passed, N failed" (suites).
 source "$(dirname "$0")/common.sh"
@@ -18,7 +19,8 @@ suite() {
 
 rust_tests() {
     (cd "$ROOT" && CLINICAL_NER_ORT_LIBRARY="$ORT_LIBRARY" CLINICAL_NER_MODEL="$SHIPPED_MODEL" \
-        CLINICAL_NER_DATA="$DATA_DIR" cargo test --release -p clinical_ner_engine -p clinical_ner_training)
+        CLINICAL_NER_DATA="$DATA_DIR" CLINICAL_NER_LLM_URL="http://127.0.0.1:8089/v1" CLINICAL_NER_REQUIRE_LLM=1 \
+        cargo test --release -p clinical_ner_engine -p clinical_ner_training)
 }
 
 sql_regression_tests() {
@@ -48,7 +50,10 @@ training_tests() {
         --data-dir "$DATA_DIR")
 }
 
-suite "Rust tests: engine on the real model, training readers and metrics on the real corpora" rust_tests
+# The OpenAI-compatible client's test talks to a real LLM: SmolLM2-135M under llama-cpp-python.
+"$ROOT/scripts/llm-server.sh" start
+trap '"$ROOT/scripts/llm-server.sh" stop' EXIT
+suite "Rust tests: engine on the real model, training tools on the real corpora and a real local LLM" rust_tests
 "$ROOT/scripts/cluster.sh" start
 suite "SQL regression tests (pg_regress, real cluster)" sql_regression_tests
 suite "faults and load (terminate, SIGKILL, 8 clients)" "$ROOT/tests/faults/run.sh" 20

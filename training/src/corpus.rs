@@ -80,6 +80,13 @@ impl<'a> CharText<'a> {
         self.bytes.len() - 1
     }
 
+    /// The character offset of byte offset `byte`, which must fall on a character boundary.
+    pub(crate) fn char_at(&self, byte: usize) -> usize {
+        self.bytes
+            .binary_search(&byte)
+            .expect("a byte offset on a character boundary")
+    }
+
     /// The characters `start..end`, or why that range is not a span of this text.
     pub(crate) fn slice(&self, start: usize, end: usize) -> Result<&'a str, Problem> {
         if start >= end || end > self.len() {

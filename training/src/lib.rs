@@ -10,12 +10,15 @@
 //! Errors name the file and line but never carry note text, same rule as the engine: corpora and
 //! predictions may one day be real notes, and error messages end up in logs.
 
+pub mod combine;
 pub mod corpus;
+pub mod dataset;
 mod error;
 pub mod known_corpora;
 pub mod metrics;
 pub mod predictions;
 pub mod readers;
+pub mod selection;
 pub mod teachers;
 
 pub use error::{Error, Problem};

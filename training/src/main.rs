@@ -1,15 +1,24 @@
-//! `clinical-ner-train`: corpus statistics, notes out for the engine, dictionary-teacher labels, and
-//! scores of predictions against a gold corpus.
+//! `clinical-ner-train`: the distillation pipeline's steps as commands. Teachers label a gold corpus
+//! or unlabelled notes (`label`), teacher combinations are ranked on gold development data
+//! (`select`), the chosen combination's labels are merged into a student's training set or into
+//! predictions to score (`merge`), and any predictions are scored against gold (`evaluate`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use clinical_ner_engine::EntityType;
+use clinical_ner_training::combine::{MergeRule, Votes};
+use clinical_ner_training::corpus::{Corpus, Span};
 use clinical_ner_training::metrics::{self, Report, ScoreOptions, Scoreboard};
-use clinical_ner_training::teachers::dictionary::DictionaryTeacher;
-use clinical_ner_training::{known_corpora, predictions};
+use clinical_ner_training::readers::{self, notes, notes::CsvColumns};
+use clinical_ner_training::teachers::{Teacher, TeacherSources};
+use clinical_ner_training::{dataset, known_corpora, predictions, selection};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
 
 #[derive(Parser)]
 #[command(name = "clinical-ner-train", version, about)]
@@ -25,6 +34,78 @@ struct DataDir {
     data_dir: PathBuf,
 }
 
+/// A gold corpus by name, or unlabelled notes from a file or folder.
+#[derive(Args)]
+struct Documents {
+    #[command(flatten)]
+    data: DataDir,
+    /// A known corpus, e.g. bc5cdr-dev.
+    #[arg(long, required_unless_present = "notes", conflicts_with = "notes")]
+    corpus: Option<String>,
+    /// Unlabelled notes: a folder of .txt files, a CSV file (.csv or .csv.gz) or JSON lines
+    /// {"id", "text"} (.jsonl).
+    #[arg(long)]
+    notes: Option<PathBuf>,
+    /// CSV column holding a note's id.
+    #[arg(long, default_value = "note_id")]
+    id_column: String,
+    /// CSV column holding a note's text.
+    #[arg(long, default_value = "transcription")]
+    text_column: String,
+    /// Only the first N documents (a sample for a slow teacher; use the same N in every step).
+    #[arg(long)]
+    limit: Option<usize>,
+}
+
+impl Documents {
+    fn load(&self) -> Result<Corpus, Box<dyn std::error::Error>> {
+        let mut corpus = match (&self.corpus, &self.notes) {
+            (Some(name), _) => known_corpora::load(&self.data.data_dir, name)?,
+            (None, Some(path)) => Corpus {
+                name: path.display().to_string(),
+                documents: notes::read(
+                    path,
+                    &CsvColumns {
+                        id: self.id_column.clone(),
+                        text: self.text_column.clone(),
+                    },
+                )?,
+                labelled_types: Vec::new(),
+            },
+            (None, None) => unreachable!("clap requires one"),
+        };
+        if let Some(limit) = self.limit {
+            corpus.documents.truncate(limit);
+        }
+        Ok(corpus)
+    }
+}
+
+/// A teacher's predictions over the same documents: NAME=FILE.
+#[derive(Clone)]
+struct TeacherPredictions {
+    name: String,
+    path: PathBuf,
+}
+
+fn teacher_predictions(value: &str) -> Result<TeacherPredictions, String> {
+    let (name, path) = value
+        .split_once('=')
+        .ok_or("expected NAME=PREDICTIONS.jsonl")?;
+    Ok(TeacherPredictions {
+        name: name.to_owned(),
+        path: path.into(),
+    })
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MergedOutput {
+    /// {"id", "entities"} lines, for `evaluate --predictions`.
+    Predictions,
+    /// {"id", "text", "spans", "words", "tags"} lines: a student's training set.
+    Dataset,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Documents, characters and gold spans per entity type of each corpus.
@@ -35,12 +116,11 @@ enum Command {
         #[arg(required = true)]
         names: Vec<String>,
     },
-    /// Score predictions (the engine's extract example output) against a gold corpus.
+    /// Score predictions (from `label`, `merge` or the engine's extract example) against a gold
+    /// corpus: strict, lenient and token-level precision, recall and F1.
     Evaluate {
         #[command(flatten)]
-        data: DataDir,
-        #[arg(long)]
-        corpus: String,
+        documents: Documents,
         /// JSON lines {"id", "entities": [{"entity_type", "start", "end"}, …]}, one per document.
         #[arg(long)]
         predictions: PathBuf,
@@ -52,20 +132,62 @@ enum Command {
         #[arg(long)]
         symptom_counts_as_disease: bool,
     },
-    /// Label a corpus with the dictionary teacher: JSON lines for `evaluate --predictions` on
-    /// stdout; terms loaded per type and notes labelled per second on stderr.
-    DictionaryLabel {
+    /// Label documents with one teacher: JSON lines for `evaluate`, `select` and `merge` on
+    /// stdout, progress and notes per second on stderr.
+    Label {
         #[command(flatten)]
-        data: DataDir,
+        documents: Documents,
+        /// A built-in dictionary teacher (dictionary, rxnorm, drugbank, disease-ontology,
+        /// symptom-ontology, hpo) or an LLM teacher named in the teachers file.
         #[arg(long)]
-        corpus: String,
+        teacher: String,
+        /// JSON file of LLM teachers: {"name": {"api": "openai" | "gemini", "base_url", "model",
+        /// "api_key_env", "concurrency", …}}.
+        #[arg(long, env = "CLINICAL_NER_TEACHERS")]
+        teachers: Option<PathBuf>,
+        /// Where LLM replies are cached, one subfolder per teacher.
+        #[arg(long, default_value = "training/work/llm-cache")]
+        cache: PathBuf,
+        /// Entity types to ask for (default: all three).
+        #[arg(long, value_delimiter = ',')]
+        types: Vec<EntityType>,
+        /// Also write the run's figures (seconds, notes per second, requests, tokens, cost) as JSON.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Rank every combination of teachers for one entity type on a gold development corpus:
+    /// every non-empty subset, merged by union, majority and the label model, best token F1 first.
+    Select {
+        #[command(flatten)]
+        documents: Documents,
+        /// The entity type (task) to choose teachers for.
+        #[arg(long)]
+        task: EntityType,
+        /// A teacher's `label` output on the same documents, as NAME=FILE; two or more.
+        #[arg(long = "teacher", value_parser = teacher_predictions, required = true)]
+        teachers: Vec<TeacherPredictions>,
+        /// Write the ranking and the choice as JSON here (input of `merge --selection`).
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// Merge teachers' labels as chosen by `select`, one selection per task, into a student's
+    /// training set or into predictions to score.
+    Merge {
+        #[command(flatten)]
+        documents: Documents,
+        /// `select --json` output; one per task.
+        #[arg(long = "selection", required = true)]
+        selections: Vec<PathBuf>,
+        /// Each chosen teacher's `label` output on these documents, as NAME=FILE.
+        #[arg(long = "teacher", value_parser = teacher_predictions, required = true)]
+        teachers: Vec<TeacherPredictions>,
+        #[arg(long, value_enum, default_value = "dataset")]
+        output: MergedOutput,
     },
     /// Write a corpus's documents as JSON lines {"id", "text"} on stdout: input for the engine.
     ExportNotes {
         #[command(flatten)]
-        data: DataDir,
-        #[arg(long)]
-        corpus: String,
+        documents: Documents,
     },
 }
 
@@ -75,22 +197,49 @@ fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
         Command::CorpusStats { data, names } => corpus_stats(&data.data_dir, &names),
         Command::Evaluate {
-            data,
-            corpus,
+            documents,
             predictions,
             json,
             symptom_counts_as_disease,
         } => evaluate(
-            &data.data_dir,
-            &corpus,
+            &documents,
             &predictions,
             json.as_deref(),
             ScoreOptions {
                 symptom_counts_as_disease,
             },
         ),
-        Command::ExportNotes { data, corpus } => export_notes(&data.data_dir, &corpus),
-        Command::DictionaryLabel { data, corpus } => dictionary_label(&data.data_dir, &corpus),
+        Command::Label {
+            documents,
+            teacher,
+            teachers,
+            cache,
+            types,
+            report,
+        } => label(
+            &documents,
+            &teacher,
+            &TeacherSources {
+                data_dir: &documents.data.data_dir,
+                teachers_file: teachers.as_deref(),
+                cache_dir: &cache,
+            },
+            &types,
+            report.as_deref(),
+        ),
+        Command::Select {
+            documents,
+            task,
+            teachers,
+            json,
+        } => select(&documents, task, &teachers, json.as_deref()),
+        Command::Merge {
+            documents,
+            selections,
+            teachers,
+            output,
+        } => merge(&documents, &selections, &teachers, output),
+        Command::ExportNotes { documents } => export_notes(&documents),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -132,16 +281,19 @@ fn corpus_stats(data_dir: &Path, names: &[String]) -> Outcome {
 }
 
 fn evaluate(
-    data_dir: &Path,
-    name: &str,
+    documents: &Documents,
     predictions_path: &Path,
     json: Option<&Path>,
     options: ScoreOptions,
 ) -> Outcome {
-    let corpus = known_corpora::load(data_dir, name)?;
+    let corpus = documents.load()?;
+    if corpus.labelled_types.is_empty() {
+        return Err("evaluate needs a gold corpus (--corpus)".into());
+    }
     if options.symptom_counts_as_disease && corpus.labelled_types.contains(&EntityType::Symptom) {
         return Err(format!(
-            "{name} annotates symptoms itself; --symptom-counts-as-disease would score them away"
+            "{} annotates symptoms itself; --symptom-counts-as-disease would score them away",
+            corpus.name
         )
         .into());
     }
@@ -179,8 +331,8 @@ fn markdown(report: &Report) -> String {
     table + &row("micro", &report.micro)
 }
 
-fn export_notes(data_dir: &Path, name: &str) -> Outcome {
-    let corpus = known_corpora::load(data_dir, name)?;
+fn export_notes(documents: &Documents) -> Outcome {
+    let corpus = documents.load()?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for document in &corpus.documents {
         let line = serde_json::json!({"id": document.id, "text": document.text});
@@ -190,44 +342,221 @@ fn export_notes(data_dir: &Path, name: &str) -> Outcome {
     Ok(())
 }
 
-fn dictionary_label(data_dir: &Path, name: &str) -> Outcome {
-    let corpus = known_corpora::load(data_dir, name)?;
-    let teacher = DictionaryTeacher::load(data_dir)?;
-    let counts: Vec<String> = teacher
-        .term_counts()
-        .iter()
-        .map(|(t, n)| format!("{n} {t}"))
-        .collect();
-    eprintln!("dictionary terms: {}", counts.join(", "));
-    // Timed apart from writing, so that the rate is the teacher's own.
-    let started = std::time::Instant::now();
-    let labelled: Vec<_> = corpus
-        .documents
-        .iter()
-        .map(|d| teacher.label(&d.text))
-        .collect();
-    let seconds = started.elapsed().as_secs_f64();
-    eprintln!(
-        "labelled {} notes in {seconds:.3} s ({:.0} notes/s)",
-        corpus.documents.len(),
-        corpus.documents.len() as f64 / seconds
+fn progress_bar(what: &str) -> ProgressBar {
+    // indicatif draws only on a terminal, so logs and CI output stay clean.
+    let bar = ProgressBar::new(0).with_message(what.to_owned());
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} [{elapsed} < {eta}]")
+            .expect("a valid template"),
     );
+    bar
+}
+
+fn label(
+    documents: &Documents,
+    name: &str,
+    sources: &TeacherSources,
+    types: &[EntityType],
+    report: Option<&Path>,
+) -> Outcome {
+    let corpus = documents.load()?;
+    let teacher = Teacher::load(name, sources)?;
+    let types = if types.is_empty() {
+        &EntityType::ALL[..]
+    } else {
+        types
+    };
+    let notes: Vec<&str> = corpus.documents.iter().map(|d| d.text.as_str()).collect();
+    let started = Instant::now();
+    let (labelled, usage) = teacher.label(&notes, types, &progress_bar(name))?;
+    let seconds = started.elapsed().as_secs_f64();
+    let notes_per_second = notes.len() as f64 / seconds;
+    eprintln!(
+        "{name}: labelled {} notes in {seconds:.2} s ({notes_per_second:.1} notes/s)",
+        notes.len()
+    );
+    if let Some(usage) = &usage {
+        eprintln!(
+            "{name}: {} requests ({} retried), {} from cache, {} failed, {} malformed replies, \
+             {} mentions not in the note, {} input and {} output tokens, ${:.4}",
+            usage.requests,
+            usage.retries,
+            usage.cached,
+            usage.failed,
+            usage.malformed,
+            usage.mentions_not_found,
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cost_usd
+        );
+    }
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    for (document, spans) in corpus.documents.iter().zip(labelled) {
-        let chars: Vec<char> = document.text.chars().collect();
-        let entities: Vec<_> = spans
+    for (document, spans) in corpus.documents.iter().zip(&labelled) {
+        writeln!(out, "{}", predictions::line(document, spans))?;
+    }
+    out.flush()?;
+    if let Some(path) = report {
+        let figures = serde_json::json!({
+            "teacher": name,
+            "documents": corpus.name,
+            "notes": notes.len(),
+            "types": types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+            "seconds": seconds,
+            "notes_per_second": notes_per_second,
+            "usage": usage,
+        });
+        write_json(path, &figures)?;
+    }
+    Ok(())
+}
+
+fn write_json(path: &Path, value: &impl serde::Serialize) -> Outcome {
+    let text = serde_json::to_string_pretty(value)? + "\n";
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()).into())
+}
+
+/// A teacher's name and its spans in each document.
+type NamedPredictions = (String, Vec<Vec<Span>>);
+
+fn read_predictions(
+    teachers: &[TeacherPredictions],
+    corpus: &Corpus,
+) -> Result<Vec<NamedPredictions>, Box<dyn std::error::Error>> {
+    teachers
+        .iter()
+        .map(|t| Ok((t.name.clone(), predictions::read(&t.path, corpus)?)))
+        .collect()
+}
+
+/// What `select --json` writes and `merge --selection` reads.
+#[derive(Serialize, Deserialize)]
+struct Selection {
+    task: String,
+    corpus: String,
+    chosen: Chosen,
+    ranking: Vec<serde_json::Value>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Chosen {
+    teachers: Vec<String>,
+    rule: MergeRule,
+}
+
+fn select(
+    documents: &Documents,
+    task: EntityType,
+    teachers: &[TeacherPredictions],
+    json: Option<&Path>,
+) -> Outcome {
+    let corpus = documents.load()?;
+    if !corpus.labelled_types.contains(&task) {
+        return Err(format!("{} has no gold {task} labels to select by", corpus.name).into());
+    }
+    if teachers.len() > selection::MAX_TEACHERS {
+        return Err(format!("at most {} teachers", selection::MAX_TEACHERS).into());
+    }
+    let predicted = read_predictions(teachers, &corpus)?;
+    let ranked = selection::rank(&corpus, &predicted, task);
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "| rank | teachers | merge | token P | token R | token F1 | strict F1 | lenient F1 |"
+    )?;
+    writeln!(out, "|---:|---|---|---:|---:|---:|---:|---:|")?;
+    for (rank, c) in ranked.iter().enumerate() {
+        let s = &c.scores;
+        writeln!(
+            out,
+            "| {} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |",
+            rank + 1,
+            c.teachers.join(" + "),
+            if c.teachers.len() == 1 {
+                "–"
+            } else {
+                c.rule.as_str()
+            },
+            s.token.precision,
+            s.token.recall,
+            s.token.f1,
+            s.strict.f1,
+            s.lenient.f1
+        )?;
+    }
+    let best = &ranked[0];
+    eprintln!(
+        "chosen for {task}: {} ({}), token F1 {:.4} on {}",
+        best.teachers.join(" + "),
+        best.rule.as_str(),
+        best.scores.token.f1,
+        corpus.name
+    );
+    if let Some(path) = json {
+        let selection = Selection {
+            task: task.as_str().to_owned(),
+            corpus: corpus.name.clone(),
+            chosen: Chosen {
+                teachers: best.teachers.clone(),
+                rule: best.rule,
+            },
+            ranking: ranked
+                .iter()
+                .map(serde_json::to_value)
+                .collect::<Result<_, _>>()?,
+        };
+        write_json(path, &selection)?;
+    }
+    Ok(())
+}
+
+fn merge(
+    documents: &Documents,
+    selection_paths: &[PathBuf],
+    teachers: &[TeacherPredictions],
+    output: MergedOutput,
+) -> Outcome {
+    let corpus = documents.load()?;
+    let predicted = read_predictions(teachers, &corpus)?;
+    let texts: Vec<&str> = corpus.documents.iter().map(|d| d.text.as_str()).collect();
+    let mut merged: Vec<Vec<Span>> = vec![Vec::new(); corpus.documents.len()];
+    let mut tasks = Vec::new();
+    for path in selection_paths {
+        let selection: Selection = serde_json::from_str(&readers::read_text(path)?)
+            .map_err(|e| format!("{}: not a selection ({e})", path.display()))?;
+        let task: EntityType = selection.task.parse()?;
+        if tasks.contains(&task) {
+            return Err(format!("two selections for {task}").into());
+        }
+        tasks.push(task);
+        let chosen: Vec<&[Vec<Span>]> = selection
+            .chosen
+            .teachers
             .iter()
-            .map(|s| {
-                let mention: String = chars[s.start..s.end].iter().collect();
-                serde_json::json!({
-                    "entity_type": s.entity_type.as_str(),
-                    "start": s.start,
-                    "end": s.end,
-                    "mention": mention,
-                })
+            .map(|name| {
+                predicted
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, p)| p.as_slice())
+                    .ok_or_else(|| {
+                        format!(
+                            "{} chose {name}: give its labels as --teacher {name}=FILE",
+                            path.display()
+                        )
+                    })
             })
-            .collect();
-        let line = serde_json::json!({"id": document.id, "entities": entities});
+            .collect::<Result<_, _>>()?;
+        let task_spans = Votes::new(&texts, &chosen, task).merge(selection.chosen.rule, task);
+        for (all, spans) in merged.iter_mut().zip(task_spans) {
+            all.extend(spans);
+        }
+    }
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (document, spans) in corpus.documents.iter().zip(&mut merged) {
+        spans.sort_unstable();
+        let line = match output {
+            MergedOutput::Predictions => predictions::line(document, spans),
+            MergedOutput::Dataset => dataset::line(document, spans),
+        };
         writeln!(out, "{line}")?;
     }
     out.flush()?;

@@ -307,7 +307,7 @@ fn char_labels(length: usize, spans: &[Span]) -> Vec<Option<EntityType>> {
 /// Character ranges of the words of `text`: maximal runs of alphanumeric characters, and every other
 /// non-whitespace character alone. BERT keeps symbols such as "°" inside a word; they are rare enough
 /// in these corpora that treating them as punctuation changes no score materially.
-fn words(text: &str) -> Vec<Range<usize>> {
+pub fn words(text: &str) -> Vec<Range<usize>> {
     let mut words: Vec<Range<usize>> = Vec::new();
     let mut in_run = false;
     for (index, c) in text.chars().enumerate() {

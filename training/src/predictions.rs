@@ -11,7 +11,7 @@ use std::path::Path;
 use clinical_ner_engine::EntityType;
 use serde::Deserialize;
 
-use crate::corpus::{Corpus, Span};
+use crate::corpus::{CharText, Corpus, Document, Span};
 use crate::{Error, Problem, Result};
 
 #[derive(Deserialize)]
@@ -93,10 +93,26 @@ pub fn parse(contents: &str, path: &Path, corpus: &Corpus) -> Result<Vec<Vec<Spa
     Ok(predictions.into_iter().flatten().collect())
 }
 
+/// The line `read` reads back: the document's id and its spans, with their mention text.
+pub fn line(document: &Document, spans: &[Span]) -> serde_json::Value {
+    let text = CharText::new(&document.text);
+    let entities: Vec<_> = spans
+        .iter()
+        .map(|s| {
+            serde_json::json!({
+                "entity_type": s.entity_type.as_str(),
+                "start": s.start,
+                "end": s.end,
+                "mention": text.slice(s.start, s.end).unwrap_or_default(),
+            })
+        })
+        .collect();
+    serde_json::json!({"id": document.id, "entities": entities})
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::Document;
 
     fn corpus() -> Corpus {
         let document = |id: &str, text: &str| Document {

@@ -32,3 +32,25 @@ fn knows_well_known_terms() {
         ]
     );
 }
+
+#[test]
+fn each_vocabulary_is_a_teacher_of_its_own_types() {
+    use clinical_ner_training::teachers::dictionary::Vocabulary;
+    let Some(dir) = common::data_dir() else {
+        return;
+    };
+    let text = "Metformin and aspirin; asthma; headache and fever.";
+    for vocabulary in Vocabulary::ALL {
+        let teacher = DictionaryTeacher::load_vocabularies(&dir, &[vocabulary]).unwrap();
+        let spans = teacher.label(text);
+        assert!(!spans.is_empty(), "{vocabulary:?} found nothing");
+        assert!(
+            spans
+                .iter()
+                .all(|s| vocabulary.types().contains(&s.entity_type)),
+            "{vocabulary:?}: {spans:?}"
+        );
+    }
+    let rxnorm = DictionaryTeacher::load_vocabularies(&dir, &[Vocabulary::RxNorm]).unwrap();
+    assert_eq!(rxnorm.label(text)[0].end, "Metformin".len());
+}

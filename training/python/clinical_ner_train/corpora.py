@@ -174,6 +174,22 @@ def maccrobat(data_dir: Path) -> Corpus:
     return Corpus("maccrobat2020-dev", documents, frozenset(ENTITY_TYPES), LICENCES["maccrobat2020-dev"])
 
 
+def read_dataset(path: Path) -> Corpus:
+    """A teacher-labelled training set written by `clinical-ner-train merge`: JSON lines with `id`, `text`
+    and `spans` [{start, end, type}] in characters (its `words` and `tags` say the same as IO tags)."""
+    import json
+
+    documents = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                row = json.loads(line)
+                spans = [(s["start"], s["end"], s["type"]) for s in row["spans"]]
+                documents.append(Document(row["id"], row["text"], resolve_overlaps(spans)))
+    return Corpus(f"teacher-labelled {path.name}", documents, frozenset(ENTITY_TYPES),
+                  "the notes' own licences (see the dataset's notes); labels from the chosen teachers")
+
+
 def mtsamples_sentences(data_dir: Path) -> list[Document]:
     """Sentences of the MTSamples transcriptions, unannotated (CC0; mtsamples.com asks for credit).
 

@@ -28,8 +28,10 @@ SILVER_EMPTY_SHARE = 0.2
 @dataclass(frozen=True)
 class Mix:
     name: str
-    ncbi_share: float  # share of NCBI train documents kept
-    silver_sentences: int
+    ncbi_share: float  # share of NCBI train documents kept; 0 leaves the gold corpora out
+    silver_sentences: int  # MTSamples sentences labelled by the Python dictionary
+    fill_missing_types: bool = True  # gold corpora get the types they do not annotate from the dictionary
+    teacher_dataset: bool = False  # notes labelled by the chosen teachers (`clinical-ner-train merge`)
 
 
 MIXES = {
@@ -37,6 +39,10 @@ MIXES = {
     "gold-heavy": Mix("gold-heavy", ncbi_share=1.0, silver_sentences=3000),
     # Half of NCBI (abstracts on inherited diseases, the farthest from notes) traded for more silver notes.
     "notes-heavy": Mix("notes-heavy", ncbi_share=0.5, silver_sentences=8000),
+    # The paper's three students: human labels only, teacher labels only, and both.
+    "human": Mix("human", ncbi_share=1.0, silver_sentences=0, fill_missing_types=False),
+    "teacher": Mix("teacher", ncbi_share=0.0, silver_sentences=0, teacher_dataset=True),
+    "human+teacher": Mix("human+teacher", ncbi_share=1.0, silver_sentences=0, teacher_dataset=True),
 }
 # `compare-mixes --max-steps 300` (seed 13; first 200 documents of each dev set), entity strict F1 / word F1:
 #   gold-heavy:  bc5cdr disease .657/.794, medication .783/.820; ncbi disease .650/.854; psytar symptom .545/.704
@@ -86,11 +92,21 @@ def adjust(corpus: Corpus, lexicon: Lexicon) -> Corpus:
     return Corpus(corpus.name, documents, frozenset(ENTITY_TYPES), corpus.licence)
 
 
-def training_corpora(data_dir: Path, lexicon: Lexicon, mix: Mix, seed: int) -> list[Corpus]:
-    ncbi = corpora.ncbi_disease(data_dir, "train")
-    ncbi.documents = random.Random(seed).sample(ncbi.documents, round(len(ncbi.documents) * mix.ncbi_share))
-    gold = [corpora.bc5cdr(data_dir, "train"), ncbi, corpora.psytar(data_dir, "train")]
-    return [adjust(c, lexicon) for c in gold] + [silver(data_dir, lexicon, mix.silver_sentences, seed)]
+def training_corpora(data_dir: Path, lexicon: Lexicon, mix: Mix, seed: int,
+                     teacher_dataset: Path | None = None) -> list[Corpus]:
+    chosen: list[Corpus] = []
+    if mix.ncbi_share > 0:
+        ncbi = corpora.ncbi_disease(data_dir, "train")
+        ncbi.documents = random.Random(seed).sample(ncbi.documents, round(len(ncbi.documents) * mix.ncbi_share))
+        gold = [corpora.bc5cdr(data_dir, "train"), ncbi, corpora.psytar(data_dir, "train")]
+        chosen += [adjust(c, lexicon) if mix.fill_missing_types else c for c in gold]
+    if mix.silver_sentences:
+        chosen.append(silver(data_dir, lexicon, mix.silver_sentences, seed))
+    if mix.teacher_dataset:
+        if teacher_dataset is None:
+            raise ValueError(f"mix {mix.name} needs --teacher-dataset (the output of clinical-ner-train merge)")
+        chosen.append(corpora.read_dataset(teacher_dataset))
+    return chosen
 
 
 def dev_sets(data_dir: Path) -> list[Corpus]:

@@ -152,3 +152,54 @@ def test_lexicon_longest_case_insensitive_match():
     text = "Metformin for Type 2 Diabetes; chest pain, painless."
     assert [(text[s:e], t) for s, e, t in lexicon.label(text)] == [
         ("Metformin", "medication"), ("Type 2 Diabetes", "disease"), ("chest pain", "symptom")]
+
+
+def test_reads_a_teacher_dataset_written_by_merge(tmp_path):
+    # The line format of `clinical-ner-train merge --output dataset` (training/src/dataset.rs).
+    path = tmp_path / "dataset.jsonl"
+    path.write_text(
+        '{"id":"n1","text":"chest pain, aspirin","spans":[{"start":0,"end":10,"type":"symptom"},'
+        '{"start":12,"end":19,"type":"medication"}],"words":[[0,5],[6,10],[10,11],[12,19]],'
+        '"tags":["I-symptom","I-symptom","O","I-medication"]}\n\n')
+    corpus = corpora.read_dataset(path)
+    assert corpus.labelled_types == frozenset(corpora.ENTITY_TYPES)
+    assert corpus.documents[0].spans == [(0, 10, "symptom"), (12, 19, "medication")]
+
+
+def test_mixes_without_the_teacher_dataset_say_so(tmp_path):
+    from clinical_ner_train import mixes
+
+    with pytest.raises(ValueError, match="--teacher-dataset"):
+        mixes.training_corpora(tmp_path, None, mixes.MIXES["teacher"], seed=1)
+
+
+def test_distillation_report_from_a_work_folder(tmp_path):
+    import json
+
+    from clinical_ner_train.report import build
+
+    def scores(f1):
+        counts = {"precision": f1, "recall": f1, "f1": f1}
+        return {"support": 3, "strict": counts, "lenient": counts, "token": counts}
+
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "scores").mkdir()
+    (tmp_path / "test").mkdir()
+    ranking = [{"teachers": ["rxnorm", "drugbank"], "rule": "union", "scores": scores(0.8)},
+               {"teachers": ["rxnorm"], "rule": "union", "scores": scores(0.7)}]
+    (tmp_path / "dev" / "medication.selection.json").write_text(json.dumps(
+        {"task": "medication", "corpus": "bc5cdr-dev", "chosen": ranking[0], "ranking": ranking}))
+    for teacher in ("rxnorm", "drugbank"):
+        (tmp_path / "dev" / f"medication.{teacher}.report.json").write_text(
+            json.dumps({"notes": 10, "seconds": 0.01, "usage": None}))
+    report = {"per_type": [{"entity_type": "medication", **scores(0.75)}]}
+    (tmp_path / "scores" / "bc5cdr-test.best-teachers.json").write_text(json.dumps(report))
+    (tmp_path / "scores" / "bc5cdr-test.student-teacher.json").write_text(
+        json.dumps({"per_type": [{"entity_type": "medication", **scores(0.85)}]}))
+    out = tmp_path / "report.md"
+    build(tmp_path, out)
+    text = out.read_text()
+    assert "| medication | bc5cdr-test | 0.750 / 0.750 | 0.850 / 0.850 |" in text
+    assert "| 1 | rxnorm + drugbank | union | 0.800 |" in text
+    assert "rxnorm + drugbank (union)" in text
+    assert (tmp_path / "distillation-f1-vs-speed.png").stat().st_size > 1000

@@ -10,13 +10,14 @@
 pub mod brat;
 pub mod conll;
 pub mod jsonl;
+pub mod notes;
 pub mod pubtator;
 
 use std::path::Path;
 
 use crate::{Error, Result};
 
-pub(crate) fn read_text(path: &Path) -> Result<String> {
+pub fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|source| Error::Read {
         path: path.to_owned(),
         source,

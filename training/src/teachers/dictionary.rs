@@ -101,6 +101,84 @@ const DISEASE_HEAD_WORDS: &str = "disease diseases syndrome syndromes cancer can
     stenosis hernia hernias fracture fractures";
 const DISEASE_SUFFIXES: &[&str] = &["itis", "oma", "omas", "pathy", "pathies", "emia", "emias"];
 
+/// One open vocabulary under the data folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vocabulary {
+    /// medExtractR's RxNorm-derived drug list and its medication abbreviations.
+    RxNorm,
+    /// DrugBank open vocabulary: common names and synonyms.
+    DrugBank,
+    /// Human Disease Ontology labels.
+    DiseaseOntology,
+    /// Symptom Ontology names and exact synonyms, with medExtractR's symptom expressions.
+    SymptomOntology,
+    /// HPO terms under Phenotypic abnormality, as diseases or symptoms (see the module docs).
+    Hpo,
+}
+
+impl Vocabulary {
+    pub const ALL: [Vocabulary; 5] = [
+        Vocabulary::RxNorm,
+        Vocabulary::DrugBank,
+        Vocabulary::DiseaseOntology,
+        Vocabulary::SymptomOntology,
+        Vocabulary::Hpo,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Vocabulary::RxNorm => "rxnorm",
+            Vocabulary::DrugBank => "drugbank",
+            Vocabulary::DiseaseOntology => "disease-ontology",
+            Vocabulary::SymptomOntology => "symptom-ontology",
+            Vocabulary::Hpo => "hpo",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.name() == name)
+    }
+
+    /// The types this vocabulary labels.
+    pub fn types(self) -> &'static [EntityType] {
+        match self {
+            Vocabulary::RxNorm | Vocabulary::DrugBank => &[Medication],
+            Vocabulary::DiseaseOntology => &[Disease],
+            Vocabulary::SymptomOntology => &[Symptom],
+            Vocabulary::Hpo => &[Disease, Symptom],
+        }
+    }
+
+    fn entries(self, data_dir: &Path) -> Result<Vec<(EntityType, String)>> {
+        let typed = |t: EntityType, names: Vec<String>| names.into_iter().map(move |n| (t, n));
+        Ok(match self {
+            Vocabulary::RxNorm => typed(Medication, rxnorm_names(data_dir)?).collect(),
+            Vocabulary::DrugBank => typed(Medication, drugbank_names(data_dir)?).collect(),
+            Vocabulary::DiseaseOntology => typed(Disease, disease_names(data_dir)?).collect(),
+            Vocabulary::SymptomOntology => typed(Symptom, symptom_names(data_dir)?).collect(),
+            Vocabulary::Hpo => {
+                let disease_keys: HashSet<String> = disease_names(data_dir)?
+                    .iter()
+                    .flat_map(|name| variants(name, Disease))
+                    .map(|variant| words(&variant).join(" "))
+                    .collect();
+                let mut entries = Vec::new();
+                for strings in hpo_terms(data_dir)?.into_values() {
+                    let is_disease = strings.iter().any(|s| {
+                        reads_like_disease(s)
+                            || variants(s, Symptom)
+                                .iter()
+                                .any(|v| disease_keys.contains(&words(v).join(" ")))
+                    });
+                    let t = if is_disease { Disease } else { Symptom };
+                    entries.extend(typed(t, strings));
+                }
+                entries
+            }
+        })
+    }
+}
+
 pub struct DictionaryTeacher {
     automaton: AhoCorasick,
     /// The type of each pattern, by pattern id.
@@ -108,39 +186,19 @@ pub struct DictionaryTeacher {
 }
 
 impl DictionaryTeacher {
-    /// The dictionary of the vocabulary folders under `data_dir` (the shared data folder).
+    /// The dictionary of every vocabulary folder under `data_dir` (the shared data folder).
     pub fn load(data_dir: &Path) -> Result<Self> {
-        let mut diseases = disease_names(data_dir)?;
-        let disease_keys: HashSet<String> = diseases
-            .iter()
-            .flat_map(|name| variants(name, Disease))
-            .map(|variant| words(&variant).join(" "))
-            .collect();
-        let mut symptoms = symptom_names(data_dir)?;
-        for strings in hpo_terms(data_dir)?.into_values() {
-            let is_disease = strings.iter().any(|s| {
-                reads_like_disease(s)
-                    || variants(s, Symptom)
-                        .iter()
-                        .any(|v| disease_keys.contains(&words(v).join(" ")))
-            });
-            if is_disease {
-                diseases.extend(strings);
-            } else {
-                symptoms.extend(strings);
-            }
+        Self::load_vocabularies(data_dir, &Vocabulary::ALL)
+    }
+
+    /// The dictionary of some of the vocabularies: each one alone is a teacher of its own in
+    /// teacher selection, as RxNorm and SNOMED CT were in arXiv 2501.00031.
+    pub fn load_vocabularies(data_dir: &Path, vocabularies: &[Vocabulary]) -> Result<Self> {
+        let mut typed: Vec<(EntityType, String)> = Vec::new();
+        for vocabulary in vocabularies {
+            typed.extend(vocabulary.entries(data_dir)?);
         }
-        let medications = medication_names(data_dir)?;
-        let typed = [
-            (Medication, &medications),
-            (Disease, &diseases),
-            (Symptom, &symptoms),
-        ];
-        Self::new(
-            typed
-                .into_iter()
-                .flat_map(|(t, names)| names.iter().map(move |n| (t, n.as_str()))),
-        )
+        Self::new(typed.iter().map(|(t, n)| (*t, n.as_str())))
     }
 
     /// A dictionary of the given vocabulary entries, with their variants ("type 2" for "type II",
@@ -395,7 +453,7 @@ fn reads_like_disease(text: &str) -> bool {
     })
 }
 
-fn medication_names(data_dir: &Path) -> Result<Vec<String>> {
+fn drugbank_names(data_dir: &Path) -> Result<Vec<String>> {
     let drugbank = data_dir.join("lexicon-drugbank-open-vocabulary/drugbank_vocabulary.csv");
     let mut names = Vec::new();
     for row in read_table(&drugbank, b',', &["Common name", "Synonyms"])? {
@@ -408,9 +466,13 @@ fn medication_names(data_dir: &Path) -> Result<Vec<String>> {
         );
         names.push(common);
     }
+    Ok(names)
+}
+
+fn rxnorm_names(data_dir: &Path) -> Result<Vec<String>> {
     let rxnorm = data_dir.join("lexicon-rxnorm-druglist-medextractr");
     let list = crate::readers::read_text(&rxnorm.join("rxnorm_druglist.txt"))?;
-    names.extend(list.lines().map(str::to_owned));
+    let mut names: Vec<String> = list.lines().map(str::to_owned).collect();
     names.extend(extra_expressions(data_dir, "med abbreviation")?);
     Ok(names)
 }
