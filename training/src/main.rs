@@ -169,6 +169,11 @@ enum Command {
         /// Write the ranking and the choice as JSON here (input of `merge --selection`).
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Choose only among combinations whose teachers, run one after another, took at most this
+        /// many seconds per document here (read from each FILE's `label --report`, FILE with
+        /// .report.json for .jsonl). The best combination at any cost is still ranked and reported.
+        #[arg(long)]
+        max_seconds_per_note: Option<f64>,
     },
     /// Merge teachers' labels as chosen by `select`, one selection per task, into a student's
     /// training set or into predictions to score.
@@ -183,6 +188,9 @@ enum Command {
         teachers: Vec<TeacherPredictions>,
         #[arg(long, value_enum, default_value = "dataset")]
         output: MergedOutput,
+        /// Merge the best combination at any cost instead of the one chosen within the budget.
+        #[arg(long)]
+        best_at_any_cost: bool,
     },
     /// Write a corpus's documents as JSON lines {"id", "text"} on stdout: input for the engine.
     ExportNotes {
@@ -232,13 +240,21 @@ fn main() -> ExitCode {
             task,
             teachers,
             json,
-        } => select(&documents, task, &teachers, json.as_deref()),
+            max_seconds_per_note,
+        } => select(
+            &documents,
+            task,
+            &teachers,
+            json.as_deref(),
+            max_seconds_per_note,
+        ),
         Command::Merge {
             documents,
             selections,
             teachers,
             output,
-        } => merge(&documents, &selections, &teachers, output),
+            best_at_any_cost,
+        } => merge(&documents, &selections, &teachers, output, best_at_any_cost),
         Command::ExportNotes { documents } => export_notes(&documents),
     };
     match outcome {
@@ -433,7 +449,11 @@ fn read_predictions(
 struct Selection {
     task: String,
     corpus: String,
+    /// The best combination within the time budget: what `merge` uses.
     chosen: Chosen,
+    /// The best combination at any cost.
+    best: Chosen,
+    max_seconds_per_note: Option<f64>,
     ranking: Vec<serde_json::Value>,
 }
 
@@ -443,11 +463,30 @@ struct Chosen {
     rule: MergeRule,
 }
 
+/// Seconds per document of each teacher, from the `label --report` beside its predictions.
+fn seconds_per_note(
+    teachers: &[TeacherPredictions],
+) -> Result<Vec<Option<f64>>, Box<dyn std::error::Error>> {
+    teachers
+        .iter()
+        .map(|t| {
+            let report = t.path.with_extension("report.json");
+            if !report.exists() {
+                return Ok(None);
+            }
+            let figures: serde_json::Value = serde_json::from_str(&readers::read_text(&report)?)?;
+            let (seconds, notes) = (figures["seconds"].as_f64(), figures["notes"].as_f64());
+            Ok(seconds.zip(notes).map(|(s, n)| s / n.max(1.0)))
+        })
+        .collect()
+}
+
 fn select(
     documents: &Documents,
     task: EntityType,
     teachers: &[TeacherPredictions],
     json: Option<&Path>,
+    max_seconds_per_note: Option<f64>,
 ) -> Outcome {
     let corpus = documents.load()?;
     if !corpus.labelled_types.contains(&task) {
@@ -457,18 +496,39 @@ fn select(
         return Err(format!("at most {} teachers", selection::MAX_TEACHERS).into());
     }
     let predicted = read_predictions(teachers, &corpus)?;
+    let speeds = seconds_per_note(teachers)?;
+    if max_seconds_per_note.is_some() && speeds.iter().any(Option::is_none) {
+        return Err(
+            "--max-seconds-per-note needs each teacher's label --report beside its predictions"
+                .into(),
+        );
+    }
+    let cost = |names: &[String]| -> f64 {
+        names
+            .iter()
+            .map(|n| {
+                let t = teachers
+                    .iter()
+                    .position(|t| &t.name == n)
+                    .expect("a ranked teacher");
+                speeds[t].unwrap_or(0.0)
+            })
+            .sum()
+    };
     let ranked = selection::rank(&corpus, &predicted, task);
+    let affordable =
+        |c: &selection::Candidate| max_seconds_per_note.is_none_or(|m| cost(&c.teachers) <= m);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "| rank | teachers | merge | token P | token R | token F1 | strict F1 | lenient F1 |"
+        "| rank | teachers | merge | token P | token R | token F1 | strict F1 | lenient F1 | s/note |"
     )?;
-    writeln!(out, "|---:|---|---|---:|---:|---:|---:|---:|")?;
+    writeln!(out, "|---:|---|---|---:|---:|---:|---:|---:|---:|")?;
     for (rank, c) in ranked.iter().enumerate() {
         let s = &c.scores;
         writeln!(
             out,
-            "| {} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} |",
+            "| {} | {} | {} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4} | {:.4}{} |",
             rank + 1,
             c.teachers.join(" + "),
             if c.teachers.len() == 1 {
@@ -480,29 +540,44 @@ fn select(
             s.token.recall,
             s.token.f1,
             s.strict.f1,
-            s.lenient.f1
+            s.lenient.f1,
+            cost(&c.teachers),
+            if affordable(c) { "" } else { " (over budget)" }
         )?;
     }
     let best = &ranked[0];
+    let chosen = ranked
+        .iter()
+        .find(|c| affordable(c))
+        .ok_or("no combination fits --max-seconds-per-note")?;
     eprintln!(
         "chosen for {task}: {} ({}), token F1 {:.4} on {}",
-        best.teachers.join(" + "),
-        best.rule.as_str(),
-        best.scores.token.f1,
+        chosen.teachers.join(" + "),
+        chosen.rule.as_str(),
+        chosen.scores.token.f1,
         corpus.name
     );
     if let Some(path) = json {
+        let as_chosen = |c: &selection::Candidate| Chosen {
+            teachers: c.teachers.clone(),
+            rule: c.rule,
+        };
+        let ranking = ranked
+            .iter()
+            .map(|c| {
+                let mut value = serde_json::to_value(c)?;
+                value["seconds_per_note"] = cost(&c.teachers).into();
+                value["within_budget"] = affordable(c).into();
+                Ok(value)
+            })
+            .collect::<Result<_, serde_json::Error>>()?;
         let selection = Selection {
             task: task.as_str().to_owned(),
             corpus: corpus.name.clone(),
-            chosen: Chosen {
-                teachers: best.teachers.clone(),
-                rule: best.rule,
-            },
-            ranking: ranked
-                .iter()
-                .map(serde_json::to_value)
-                .collect::<Result<_, _>>()?,
+            chosen: as_chosen(chosen),
+            best: as_chosen(best),
+            max_seconds_per_note,
+            ranking,
         };
         write_json(path, &selection)?;
     }
@@ -514,6 +589,7 @@ fn merge(
     selection_paths: &[PathBuf],
     teachers: &[TeacherPredictions],
     output: MergedOutput,
+    best_at_any_cost: bool,
 ) -> Outcome {
     let corpus = documents.load()?;
     let predicted = read_predictions(teachers, &corpus)?;
@@ -528,8 +604,12 @@ fn merge(
             return Err(format!("two selections for {task}").into());
         }
         tasks.push(task);
-        let chosen: Vec<&[Vec<Span>]> = selection
-            .chosen
+        let combination = if best_at_any_cost {
+            &selection.best
+        } else {
+            &selection.chosen
+        };
+        let chosen: Vec<&[Vec<Span>]> = combination
             .teachers
             .iter()
             .map(|name| {
@@ -545,7 +625,7 @@ fn merge(
                     })
             })
             .collect::<Result<_, _>>()?;
-        let task_spans = Votes::new(&texts, &chosen, task).merge(selection.chosen.rule, task);
+        let task_spans = Votes::new(&texts, &chosen, task).merge(combination.rule, task);
         for (all, spans) in merged.iter_mut().zip(task_spans) {
             all.extend(spans);
         }

@@ -23,3 +23,16 @@ pub fn read_text(path: &Path) -> Result<String> {
         source,
     })
 }
+
+/// The error for a CSV row the `csv` crate rejects. Its own message is not passed on: some quote the
+/// offending field, which may be note text.
+pub(crate) fn malformed_csv<'a>(
+    path: &'a Path,
+    expected: &'static str,
+) -> impl Fn(csv::Error) -> Error + 'a {
+    move |e: csv::Error| Error::Format {
+        path: path.to_owned(),
+        line: e.position().map_or(0, |p| p.line() as usize),
+        problem: crate::Problem::Malformed(expected),
+    }
+}

@@ -109,12 +109,8 @@ pub fn parse_csv(contents: &str, path: &Path, columns: &CsvColumns) -> Result<Ve
         line: line as usize,
         problem,
     };
-    // csv's own messages are not passed on: some quote the offending field.
-    let malformed = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line());
-        format(line, Problem::Malformed("a CSV row with balanced quotes"))
-    };
-    let header = reader.headers().map_err(malformed)?.clone();
+    let malformed = super::malformed_csv(path, "a CSV row with balanced quotes");
+    let header = reader.headers().map_err(&malformed)?.clone();
     let position = |name: &str| {
         header.iter().position(|h| h == name).ok_or_else(|| {
             format(
@@ -130,7 +126,7 @@ pub fn parse_csv(contents: &str, path: &Path, columns: &CsvColumns) -> Result<Ve
     let (id, text) = (position(&columns.id)?, position(&columns.text)?);
     let mut notes = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(malformed)?;
+        let record = record.map_err(&malformed)?;
         notes.push(Document {
             id: record.get(id).unwrap_or_default().to_owned(),
             text: record.get(text).unwrap_or_default().to_owned(),

@@ -282,7 +282,7 @@ impl DictionaryTeacher {
 }
 
 /// Whether byte offset `at` falls between two letters or digits.
-fn cuts_word(text: &str, at: usize) -> bool {
+pub(crate) fn cuts_word(text: &str, at: usize) -> bool {
     let before = text[..at].chars().next_back();
     let after = text[at..].chars().next();
     before.is_some_and(char::is_alphanumeric) && after.is_some_and(char::is_alphanumeric)
@@ -540,15 +540,8 @@ fn read_table(path: &Path, delimiter: u8, columns: &[&'static str]) -> Result<Ve
         line: line as usize,
         problem,
     };
-    // csv's own messages are not passed on: some quote the offending field.
-    let malformed = |e: csv::Error| {
-        let line = e.position().map_or(0, |p| p.line());
-        format(
-            line,
-            Problem::Malformed("a delimited row with balanced quotes"),
-        )
-    };
-    let header = reader.headers().map_err(malformed)?.clone();
+    let malformed = crate::readers::malformed_csv(path, "a delimited row with balanced quotes");
+    let header = reader.headers().map_err(&malformed)?.clone();
     let positions = columns
         .iter()
         .map(|&name| {
@@ -560,7 +553,7 @@ fn read_table(path: &Path, delimiter: u8, columns: &[&'static str]) -> Result<Ve
         .collect::<Result<Vec<usize>>>()?;
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(malformed)?;
+        let record = record.map_err(&malformed)?;
         rows.push(
             positions
                 .iter()

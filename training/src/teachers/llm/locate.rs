@@ -9,6 +9,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use clinical_ner_engine::EntityType;
 
 use crate::corpus::{CharText, Span};
+use crate::teachers::dictionary::cuts_word;
 
 /// Spans of one type and how many distinct mentions were not in the text.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -79,13 +80,6 @@ fn whole_word_matches(
             (m.start(), m.end())
         })
         .collect()
-}
-
-/// Whether byte offset `at` falls between two letters or digits.
-fn cuts_word(text: &str, at: usize) -> bool {
-    let before = text[..at].chars().next_back();
-    let after = text[at..].chars().next();
-    before.is_some_and(char::is_alphanumeric) && after.is_some_and(char::is_alphanumeric)
 }
 
 #[cfg(test)]
