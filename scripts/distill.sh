@@ -20,7 +20,9 @@ WORK="${DISTILL_WORK:-$ROOT/training/work/distill}"
 TEACHERS_FILE="${CLINICAL_NER_TEACHERS:-$ROOT/training/teachers/local.json}"
 LLM_TEACHERS="${LLM_TEACHERS:-smollm2-135m}"
 NOTES_LIMIT="${NOTES_LIMIT:-800}"
-STUDENTS="${STUDENTS-human+teacher teacher human}"
+# A student is a training mix (training/python/clinical_ner_train/mixes.py), optionally with @STEPS
+# for a longer run than STUDENT_ARGS gives.
+STUDENTS="${STUDENTS-human+teacher teacher human human+teacher@1500}"
 # The same training budget for every student: 300 steps of 2,048 tokens, about a quarter of an hour
 # each on a 2-core CPU with its evaluation. On a GPU, STUDENT_ARGS="" trains the paper's 10 epochs.
 STUDENT_ARGS="${STUDENT_ARGS---max-steps 300}"
@@ -154,9 +156,14 @@ step "4. students"
 for student in $STUDENTS; do
     folder="$WORK/students/$student"
     [ -s "$folder/manifest.json" ] && continue
-    PYTHONPATH=training/python "$VENV/bin/python" -m clinical_ner_train first-model --mix "$student" \
-        --teacher-dataset "$DATASET" --out "$folder" --data-dir "$DATA_DIR" $STUDENT_ARGS \
-        > "$WORK/students/$student.log" 2>&1
+    # A weak student may fail the sanity sentence (exit 1) and is still scored; a missing manifest
+    # means the run itself failed.
+    args=($STUDENT_ARGS)
+    [[ "$student" == *@* ]] && args=(--max-steps "${student#*@}")
+    PYTHONPATH=training/python "$VENV/bin/python" -m clinical_ner_train first-model --mix "${student%@*}" \
+        --teacher-dataset "$DATASET" --out "$folder" --data-dir "$DATA_DIR" "${args[@]}" \
+        > "$WORK/students/$student.log" 2>&1 || echo "$student: sanity sentence not tagged as expected"
+    [ -s "$folder/manifest.json" ] || { echo "$student: training failed, see $WORK/students/$student.log"; exit 1; }
 done
 
 step "5. students through the engine on the test sets"

@@ -188,18 +188,24 @@ def test_distillation_report_from_a_work_folder(tmp_path):
     ranking = [{"teachers": ["rxnorm", "drugbank"], "rule": "union", "scores": scores(0.8)},
                {"teachers": ["rxnorm"], "rule": "union", "scores": scores(0.7)}]
     (tmp_path / "dev" / "medication.selection.json").write_text(json.dumps(
-        {"task": "medication", "corpus": "bc5cdr-dev", "chosen": ranking[0], "ranking": ranking}))
+        {"task": "medication", "corpus": "bc5cdr-dev", "best": ranking[0], "chosen": ranking[1],
+         "ranking": ranking}))
     for teacher in ("rxnorm", "drugbank"):
         (tmp_path / "dev" / f"medication.{teacher}.report.json").write_text(
             json.dumps({"notes": 10, "seconds": 0.01, "usage": None}))
-    report = {"per_type": [{"entity_type": "medication", **scores(0.75)}]}
-    (tmp_path / "scores" / "bc5cdr-test.best-teachers.json").write_text(json.dumps(report))
+    for which, f1 in (("best", 0.75), ("chosen", 0.7)):
+        (tmp_path / "scores" / f"bc5cdr-test.medication.{which}-teachers.json").write_text(
+            json.dumps({"per_type": [{"entity_type": "medication", **scores(f1)}]}))
+    # An LLM teacher's cached replies do not count towards its speed: 5 of 10 notes asked in 1 s.
+    (tmp_path / "test" / "bc5cdr-test.medication.rxnorm.report.json").write_text(json.dumps(
+        {"notes": 10, "seconds": 1.0, "usage": {"requests": 5, "cached": 5}}))
     (tmp_path / "scores" / "bc5cdr-test.student-teacher.json").write_text(
         json.dumps({"per_type": [{"entity_type": "medication", **scores(0.85)}]}))
     out = tmp_path / "report.md"
     build(tmp_path, out)
     text = out.read_text()
-    assert "| medication | bc5cdr-test | 0.750 / 0.750 | 0.850 / 0.850 |" in text
+    assert "| medication | bc5cdr-test | 0.750 / 0.750 | 0.700 / 0.700 | 0.850 / 0.850 |" in text
     assert "| 1 | rxnorm + drugbank | union | 0.800 |" in text
-    assert "rxnorm + drugbank (union)" in text
+    assert "best rxnorm + drugbank (union); within budget rxnorm (union)" in text
+    assert "| medication | bc5cdr-test | – | 5.00 |" in text
     assert (tmp_path / "distillation-f1-vs-speed.png").stat().st_size > 1000
