@@ -84,19 +84,13 @@ fn label_select_merge_evaluate() {
         .unwrap();
     assert!(best_token_f1 > 0.5, "{best_token_f1}");
 
-    let mut args = vec![
-        "merge",
-        "--selection",
-        &selection,
-        "--teacher",
-        &rxnorm,
-        "--teacher",
-        &drugbank,
-        "--output",
-        "predictions",
-    ];
-    args.extend(sample);
-    run(&args, &path("merged.jsonl"));
+    let merge = |output: &str, out: &str| {
+        let mut args = vec!["merge", "--selection", &selection, "--output", output];
+        args.extend(["--teacher", &rxnorm, "--teacher", &drugbank]);
+        args.extend(sample);
+        run(&args, &path(out));
+    };
+    merge("predictions", "merged.jsonl");
     let scores = p("scores.json");
     let merged = p("merged.jsonl");
     let mut args = vec!["evaluate", "--predictions", &merged, "--json", &scores];
@@ -113,17 +107,7 @@ fn label_select_merge_evaluate() {
         .unwrap();
     assert!((medication["token"]["f1"].as_f64().unwrap() - best_token_f1).abs() < 1e-9);
 
-    let mut args = vec![
-        "merge",
-        "--selection",
-        &selection,
-        "--teacher",
-        &rxnorm,
-        "--teacher",
-        &drugbank,
-    ];
-    args.extend(sample);
-    run(&args, &path("dataset.jsonl"));
+    merge("dataset", "dataset.jsonl");
     let dataset = std::fs::read_to_string(path("dataset.jsonl")).unwrap();
     assert_eq!(dataset.lines().count(), 30);
     let first: serde_json::Value = serde_json::from_str(dataset.lines().next().unwrap()).unwrap();
