@@ -95,25 +95,28 @@ impl Votes {
             .iter()
             .zip(&self.votes)
             .map(|(words, votes)| {
-                let tags: Vec<bool> = votes.iter().map(|v| inside(v)).collect();
-                runs(words, &tags, entity_type)
+                let tags: Vec<Option<EntityType>> = votes
+                    .iter()
+                    .map(|v| inside(v).then_some(entity_type))
+                    .collect();
+                runs(words, &tags)
             })
             .collect()
     }
 }
 
-/// Spans over maximal runs of inside words.
-fn runs(words: &[Range<usize>], inside: &[bool], entity_type: EntityType) -> Vec<Span> {
+/// Spans over maximal runs of words tagged with the same type (IO decoding).
+pub(crate) fn runs(words: &[Range<usize>], tags: &[Option<EntityType>]) -> Vec<Span> {
     let mut spans: Vec<Span> = Vec::new();
-    let mut previous_inside = false;
-    for (word, &is_inside) in words.iter().zip(inside) {
-        if is_inside {
+    let mut previous: Option<EntityType> = None;
+    for (word, &tag) in words.iter().zip(tags) {
+        if let Some(t) = tag {
             match spans.last_mut() {
-                Some(last) if previous_inside => last.end = word.end,
-                _ => spans.push(Span::new(word.start, word.end, entity_type)),
+                Some(last) if previous == Some(t) => last.end = word.end,
+                _ => spans.push(Span::new(word.start, word.end, t)),
             }
         }
-        previous_inside = is_inside;
+        previous = tag;
     }
     spans
 }

@@ -11,6 +11,7 @@
 use clinical_ner_engine::EntityType::{self, Disease, Medication, Symptom};
 use serde_json::json;
 
+use crate::combine::runs;
 use crate::corpus::{Document, Span};
 use crate::metrics::words;
 
@@ -29,17 +30,7 @@ pub fn io_tags(text: &str, spans: &[Span]) -> (Vec<Option<EntityType>>, Vec<Span
             }
         }
     }
-    let mut runs: Vec<Span> = Vec::new();
-    let mut previous: Option<EntityType> = None;
-    for (word, &tag) in words.iter().zip(&tags) {
-        if let Some(t) = tag {
-            match runs.last_mut() {
-                Some(last) if previous == Some(t) => last.end = word.end,
-                _ => runs.push(Span::new(word.start, word.end, t)),
-            }
-        }
-        previous = tag;
-    }
+    let runs = runs(&words, &tags);
     (tags, runs)
 }
 

@@ -46,16 +46,13 @@ pub fn parse(contents: &str, path: &Path, corpus: &Corpus) -> Result<Vec<Vec<Spa
         .map(|d| d.text.chars().count())
         .collect();
     let mut predictions: Vec<Option<Vec<Span>>> = vec![None; corpus.documents.len()];
-    for (number, line) in contents.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
+    for parsed in crate::readers::json_lines(contents, path) {
+        let (line, parsed): (usize, Line) = parsed?;
         let error = |problem| Error::Format {
             path: path.to_owned(),
-            line: number + 1,
+            line,
             problem,
         };
-        let parsed: Line = serde_json::from_str(line).map_err(|e| error(Problem::json(&e)))?;
         let &document = index
             .get(parsed.id.as_str())
             .ok_or_else(|| error(Problem::UnknownId(parsed.id.clone())))?;

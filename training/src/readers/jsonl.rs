@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::corpus::{CharText, Document, LabelMap, Span};
-use crate::{Error, Problem, Result};
+use crate::{Error, Result};
 
 #[derive(Deserialize)]
 struct Line {
@@ -30,16 +30,13 @@ pub fn read(path: &Path, labels: LabelMap) -> Result<Vec<Document>> {
 
 pub fn parse(contents: &str, path: &Path, labels: LabelMap) -> Result<Vec<Document>> {
     let mut documents = Vec::new();
-    for (index, line) in contents.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
+    for parsed in super::json_lines(contents, path) {
+        let (line, parsed): (usize, Line) = parsed?;
         let error = |problem| Error::Format {
             path: path.to_owned(),
-            line: index + 1,
+            line,
             problem,
         };
-        let parsed: Line = serde_json::from_str(line).map_err(|e| error(Problem::json(&e)))?;
         let chars = CharText::new(&parsed.text);
         let mut spans = Vec::new();
         for span in parsed.spans {
@@ -67,6 +64,7 @@ mod tests {
     use clinical_ner_engine::EntityType;
 
     use super::*;
+    use crate::Problem;
 
     #[test]
     fn reads_documents_with_character_offsets_and_maps_labels() {

@@ -36,3 +36,24 @@ pub(crate) fn malformed_csv<'a>(
         problem: crate::Problem::Malformed(expected),
     }
 }
+
+/// The non-blank lines of a JSON-lines text, each parsed as `T` and paired with its 1-based line
+/// number, which the caller's own checks name in their errors.
+pub(crate) fn json_lines<'a, T: serde::de::DeserializeOwned>(
+    contents: &'a str,
+    path: &'a Path,
+) -> impl Iterator<Item = Result<(usize, T)>> + 'a {
+    contents
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(move |(index, line)| {
+            serde_json::from_str(line)
+                .map(|parsed| (index + 1, parsed))
+                .map_err(|e| Error::Format {
+                    path: path.to_owned(),
+                    line: index + 1,
+                    problem: crate::Problem::json(&e),
+                })
+        })
+}

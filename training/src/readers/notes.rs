@@ -83,23 +83,16 @@ struct Line {
 }
 
 pub fn parse_jsonl(contents: &str, path: &Path) -> Result<Vec<Document>> {
-    let mut notes = Vec::new();
-    for (index, line) in contents.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed: Line = serde_json::from_str(line).map_err(|e| Error::Format {
-            path: path.to_owned(),
-            line: index + 1,
-            problem: Problem::json(&e),
-        })?;
-        notes.push(Document {
-            id: parsed.id,
-            text: parsed.text,
-            spans: Vec::new(),
-        });
-    }
-    Ok(notes)
+    super::json_lines(contents, path)
+        .map(|parsed| {
+            let (_, Line { id, text }) = parsed?;
+            Ok(Document {
+                id,
+                text,
+                spans: Vec::new(),
+            })
+        })
+        .collect()
 }
 
 pub fn parse_csv(contents: &str, path: &Path, columns: &CsvColumns) -> Result<Vec<Document>> {

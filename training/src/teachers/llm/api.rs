@@ -45,7 +45,7 @@ pub enum CallError {
 }
 
 impl CallError {
-    pub(crate) fn from_status(status: reqwest::StatusCode, retry_after: Option<Duration>) -> Self {
+    fn from_status(status: reqwest::StatusCode, retry_after: Option<Duration>) -> Self {
         let what = format!("the server answered HTTP {status}");
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
             CallError::Transient { what, retry_after }
@@ -54,7 +54,7 @@ impl CallError {
         }
     }
 
-    pub(crate) fn from_transport(error: reqwest::Error) -> Self {
+    fn from_transport(error: reqwest::Error) -> Self {
         // reqwest's message names the URL and the failure kind, never the body.
         let transient = error.is_timeout() || error.is_connect() || error.is_request();
         let what = format!("request failed: {}", error.without_url());
@@ -73,8 +73,21 @@ impl CallError {
     }
 }
 
+/// Sends a request and reads its JSON answer as `T`; any other answer is a [`CallError`] that
+/// names the status, never the body.
+pub(crate) fn send<T: serde::de::DeserializeOwned>(
+    request: reqwest::blocking::RequestBuilder,
+) -> Result<T, CallError> {
+    let response = request.send().map_err(CallError::from_transport)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(CallError::from_status(status, retry_after(&response)));
+    }
+    response.json().map_err(|_| CallError::unexpected_body())
+}
+
 /// Retry-After in seconds, as rate limiters send it (the HTTP-date form is not used by these APIs).
-pub(crate) fn retry_after(response: &reqwest::blocking::Response) -> Option<Duration> {
+fn retry_after(response: &reqwest::blocking::Response) -> Option<Duration> {
     let seconds = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)?

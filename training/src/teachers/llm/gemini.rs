@@ -8,9 +8,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::api::{
-    http_client, retry_after, ApiKey, CallError, ChatApi, Completion, TEMPERATURE, TOP_P,
-};
+use super::api::{http_client, send, ApiKey, CallError, ChatApi, Completion, TEMPERATURE, TOP_P};
 use super::prompt::Prompt;
 
 /// The public endpoint; a proxy or a recorded server can stand in.
@@ -102,12 +100,7 @@ impl ChatApi for Gemini {
         if let Some(key) = &self.key {
             request = request.header("x-goog-api-key", key.expose());
         }
-        let response = request.send().map_err(CallError::from_transport)?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(CallError::from_status(status, retry_after(&response)));
-        }
-        let parsed: Response = response.json().map_err(|_| CallError::unexpected_body())?;
+        let parsed: Response = send(request)?;
         // No candidate means the prompt was blocked: an empty reply, which reads as malformed.
         let text: String = parsed
             .candidates

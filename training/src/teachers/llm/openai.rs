@@ -12,9 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::api::{
-    http_client, retry_after, ApiKey, CallError, ChatApi, Completion, TEMPERATURE, TOP_P,
-};
+use super::api::{http_client, send, ApiKey, CallError, ChatApi, Completion, TEMPERATURE, TOP_P};
 use super::prompt::Prompt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
@@ -126,12 +124,7 @@ impl ChatApi for OpenAiCompatible {
                 KeyHeader::AzureApiKey => request.header("api-key", key.expose()),
             };
         }
-        let response = request.send().map_err(CallError::from_transport)?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(CallError::from_status(status, retry_after(&response)));
-        }
-        let parsed: Response = response.json().map_err(|_| CallError::unexpected_body())?;
+        let parsed: Response = send(request)?;
         let text = parsed
             .choices
             .into_iter()
