@@ -5,7 +5,8 @@
 source "$(dirname "$0")/common.sh"
 
 install_system_packages() {
-    local packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config build-essential unzip)
+    # curl: scripts/llm-server.sh and scripts/distill.sh ask the local LLM server whether it is up.
+    local packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config build-essential unzip curl)
     local missing=()
     for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
     [ ${#missing[@]} -eq 0 ] && return
