@@ -13,8 +13,12 @@ use pgrx::JsonB;
 use crate::backend_model::with_extractor;
 
 fn entities(note: &str) -> Vec<Entity> {
+    entities_of_many(&[note]).pop().expect("one result per note")
+}
+
+fn entities_of_many(notes: &[&str]) -> Vec<Vec<Entity>> {
     with_extractor(|extractor| {
-        extractor.extract_with(note, &mut || {
+        extractor.extract_many(notes, &mut || {
             pgrx::check_for_interrupts!();
         })
     })
@@ -75,7 +79,70 @@ fn extract_entities(
 /// The same entities as one `jsonb` array, for a single column (generated columns, exports).
 #[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
 fn extract_entities_json(note: &str) -> JsonB {
-    let array = entities(note)
+    entities_json(entities(note))
+}
+
+/// The set-based call for batch jobs: one `jsonb` array of entities per note, in the notes' order,
+/// NULL for a NULL note. One call extracts every note, so the model runs in batches.
+#[pg_extern(
+    name = "extract_entities_json",
+    immutable,
+    strict,
+    parallel_safe,
+    cost = 10000
+)]
+fn extract_entities_json_of_many(notes: Array<'_, &str>) -> Vec<Option<JsonB>> {
+    let notes: Vec<Option<&str>> = notes.iter().collect();
+    let present: Vec<&str> = notes.iter().flatten().copied().collect();
+    let mut extracted = entities_of_many(&present).into_iter().map(entities_json);
+    notes
+        .iter()
+        .map(|note| note.and_then(|_| extracted.next()))
+        .collect()
+}
+
+/// Every entity of many notes, `note_index` being the note's 1-based position in the array.
+#[pg_extern(name = "extract_entities", immutable, strict, parallel_safe, cost = 10000)]
+fn extract_entities_of_many(
+    notes: Array<'_, &str>,
+) -> TableIterator<
+    'static,
+    (
+        name!(note_index, i32),
+        name!(entity_type, String),
+        name!(mention, String),
+        name!(start_offset, i32),
+        name!(end_offset, i32),
+        name!(score, f32),
+    ),
+> {
+    let notes: Vec<Option<&str>> = notes.iter().collect();
+    let positions: Vec<i32> = (1..)
+        .zip(&notes)
+        .filter_map(|(position, note)| note.map(|_| position))
+        .collect();
+    let present: Vec<&str> = notes.iter().flatten().copied().collect();
+    let rows = positions
+        .into_iter()
+        .zip(entities_of_many(&present))
+        .flat_map(|(position, entities)| {
+            entities.into_iter().map(move |e| {
+                (
+                    position,
+                    e.entity_type.as_str().to_string(),
+                    e.mention,
+                    offset(e.start),
+                    offset(e.end),
+                    e.score,
+                )
+            })
+        })
+        .collect::<Vec<_>>();
+    TableIterator::new(rows)
+}
+
+fn entities_json(entities: Vec<Entity>) -> JsonB {
+    let array = entities
         .into_iter()
         .map(|e| {
             serde_json::json!({
@@ -122,3 +189,10 @@ fn offset(chars: usize) -> i32 {
     // A text value holds at most 1 GB, so a character offset always fits.
     i32::try_from(chars).expect("offsets of a PostgreSQL text value fit in int4")
 }
+
+// The batch fill over whole tables (a procedure, because it commits per batch) and its progress view.
+extension_sql_file!(
+    "../sql/populate.sql",
+    name = "populate",
+    requires = [extract_entities_json_of_many]
+);

@@ -1,5 +1,16 @@
-//! The whole pipeline for one note: tokenise, window, classify, keep each token's best window,
-//! tag words, decode spans, cut mentions out of the note.
+//! The whole pipeline for a batch of notes: tokenise each, cut it into windows, pool the windows of
+//! all notes and run them through the classifier in batches of similar length, keep each token's
+//! best window, tag words, decode spans, cut mentions out of each note.
+//!
+//! One note is a batch of one: the SQL per-row functions and the set-based ones share this path.
+//! Pooling is what makes many notes cheaper than one at a time: short notes and the short windows of
+//! different notes fill one inference run together, and sorting windows by length keeps padding low.
+//! It is only allowed where a window's result does not depend on what else is in its run: a
+//! dynamically quantised int8 model takes one activation scale over the whole run, so pooling would
+//! make a note's entities depend on its neighbours (measured: most long notes change). Such models
+//! run each note's windows on their own, and a note gives the same entities alone or in a batch.
+
+use std::ops::Range;
 
 use crate::classify::TokenClassifier;
 use crate::decode::{decode_spans, Span, WordTag};
@@ -17,19 +28,25 @@ pub struct WindowConfig {
     /// Tokens shared by consecutive windows, so that every token has context on both sides.
     pub overlap: usize,
     pub batch_size: usize,
+    /// Whether windows of different notes may share an inference run (see the module docs).
+    pub pool_notes: bool,
 }
 
 impl WindowConfig {
     /// Windows that fill the model's maximum length, overlapping by a quarter.
-    pub fn for_max_sequence_length(max_sequence_length: usize) -> Self {
+    pub fn for_max_sequence_length(max_sequence_length: usize, pool_notes: bool) -> Self {
         let max_tokens = max_sequence_length - 2;
         WindowConfig {
             max_tokens,
             overlap: max_tokens / 4,
-            batch_size: 16,
+            batch_size: DEFAULT_BATCH_SIZE,
+            pool_notes,
         }
     }
 }
+
+/// Windows per inference run unless the caller asks otherwise (see `docs/benchmarks.md`).
+pub const DEFAULT_BATCH_SIZE: usize = 32;
 
 pub struct Extractor {
     tokenizer: NoteTokenizer,
@@ -44,6 +61,14 @@ pub struct Extractor {
 struct TokenTag {
     label: u8,
     probability: f32,
+}
+
+/// A note in flight: its tokens, its windows, which window each token keeps, and the tags so far.
+struct NoteInFlight {
+    tokens: TokenizedNote,
+    windows: Vec<Range<usize>>,
+    owner: Vec<usize>,
+    tags: Vec<TokenTag>,
 }
 
 impl Extractor {
@@ -73,60 +98,94 @@ impl Extractor {
         &self.info
     }
 
-    pub fn extract(&mut self, note: &str) -> Result<Vec<Entity>> {
-        self.extract_with(note, &mut || {})
+    /// Windows per inference run; at least 1.
+    pub fn set_batch_size(&mut self, batch_size: usize) {
+        self.windows.batch_size = batch_size.max(1);
     }
 
-    /// Like [`Extractor::extract`], calling `between_batches` before each inference run, so that a
-    /// caller can stop a long note early (PostgreSQL checks for a cancel there).
-    pub fn extract_with(
+    /// Tokens of a note without special tokens: what windowing and throughput figures count.
+    pub fn count_tokens(&self, note: &str) -> Result<usize> {
+        Ok(self.tokenizer.tokenize(note)?.len())
+    }
+
+    pub fn extract(&mut self, note: &str) -> Result<Vec<Entity>> {
+        Ok(self
+            .extract_many(&[note], &mut || {})?
+            .pop()
+            .expect("one result per note"))
+    }
+
+    /// Entities of each note, in the notes' order. `between_batches` is called before each inference
+    /// run, so that a caller can stop a long job early (PostgreSQL checks for a cancel there).
+    pub fn extract_many(
         &mut self,
-        note: &str,
+        notes: &[&str],
         between_batches: &mut dyn FnMut(),
-    ) -> Result<Vec<Entity>> {
+    ) -> Result<Vec<Vec<Entity>>> {
+        let mut in_flight = notes
+            .iter()
+            .map(|note| self.plan(note))
+            .collect::<Result<Vec<_>>>()?;
+        self.tag_tokens(&mut in_flight, between_batches)?;
+        Ok(notes
+            .iter()
+            .zip(in_flight)
+            .map(|(note, planned)| self.entities(note, planned))
+            .collect())
+    }
+
+    fn plan(&self, note: &str) -> Result<NoteInFlight> {
         let tokens = self.tokenizer.tokenize(note)?;
-        if tokens.is_empty() {
-            return Ok(Vec::new());
-        }
-        let token_tags = self.tag_tokens(&tokens, between_batches)?;
-        let words: Vec<WordTag> = tokens
-            .word_token_ranges()
-            .into_iter()
-            .map(|range| {
-                let first = token_tags[range.start];
-                WordTag {
-                    tag: self.labels.tag(first.label as usize),
-                    probability: first.probability,
-                    chars: tokens.chars[range.start].start..tokens.chars[range.end - 1].end,
-                }
-            })
-            .collect();
-        Ok(cut_mentions(note, decode_spans(&words)))
+        let windows = plan_windows(tokens.len(), self.windows.max_tokens, self.windows.overlap);
+        let owner = assign_tokens(&windows, tokens.len());
+        let tags = vec![TokenTag::default(); tokens.len()];
+        Ok(NoteInFlight {
+            tokens,
+            windows,
+            owner,
+            tags,
+        })
     }
 
     fn tag_tokens(
         &mut self,
-        tokens: &TokenizedNote,
+        notes: &mut [NoteInFlight],
         between_batches: &mut dyn FnMut(),
-    ) -> Result<Vec<TokenTag>> {
-        let windows = plan_windows(tokens.len(), self.windows.max_tokens, self.windows.overlap);
-        let owner = assign_tokens(&windows, tokens.len());
+    ) -> Result<()> {
+        let runs: Vec<Vec<(usize, usize)>> = if self.windows.pool_notes {
+            // (note, window) pairs, longest first, so that each run pads its windows to a similar length.
+            let mut pooled: Vec<(usize, usize)> = notes
+                .iter()
+                .enumerate()
+                .flat_map(|(n, note)| (0..note.windows.len()).map(move |w| (n, w)))
+                .collect();
+            pooled.sort_by_key(|&(n, w)| std::cmp::Reverse(notes[n].windows[w].len()));
+            vec![pooled]
+        } else {
+            notes
+                .iter()
+                .enumerate()
+                .map(|(n, note)| (0..note.windows.len()).map(|w| (n, w)).collect())
+                .collect()
+        };
         let labels = self.labels.len();
-        let mut token_tags = vec![TokenTag::default(); tokens.len()];
-        for (batch_number, batch) in windows.chunks(self.windows.batch_size).enumerate() {
+        for batch in runs.iter().flat_map(|run| run.chunks(self.windows.batch_size)) {
             between_batches();
-            let ids: Vec<&[u32]> = batch.iter().map(|w| &tokens.ids[w.clone()]).collect();
+            let ids: Vec<&[u32]> = batch
+                .iter()
+                .map(|&(n, w)| &notes[n].tokens.ids[notes[n].windows[w].clone()])
+                .collect();
             let probabilities = self.classifier.classify(&ids)?;
-            for (offset, (window, probabilities)) in batch.iter().zip(probabilities).enumerate() {
-                let window_index = batch_number * self.windows.batch_size + offset;
-                for (token, row) in window.clone().zip(probabilities.chunks(labels)) {
-                    if owner[token] == window_index {
+            for (&(n, w), probabilities) in batch.iter().zip(probabilities) {
+                let note = &mut notes[n];
+                for (token, row) in note.windows[w].clone().zip(probabilities.chunks(labels)) {
+                    if note.owner[token] == w {
                         let (label, &probability) = row
                             .iter()
                             .enumerate()
                             .max_by(|a, b| a.1.total_cmp(b.1))
                             .expect("at least one label");
-                        token_tags[token] = TokenTag {
+                        note.tags[token] = TokenTag {
                             label: label as u8,
                             probability,
                         };
@@ -134,7 +193,24 @@ impl Extractor {
                 }
             }
         }
-        Ok(token_tags)
+        Ok(())
+    }
+
+    fn entities(&self, note: &str, planned: NoteInFlight) -> Vec<Entity> {
+        let NoteInFlight { tokens, tags, .. } = planned;
+        let words: Vec<WordTag> = tokens
+            .word_token_ranges()
+            .into_iter()
+            .map(|range| {
+                let first = tags[range.start];
+                WordTag {
+                    tag: self.labels.tag(first.label as usize),
+                    probability: first.probability,
+                    chars: tokens.chars[range.start].start..tokens.chars[range.end - 1].end,
+                }
+            })
+            .collect();
+        cut_mentions(note, decode_spans(&words))
     }
 }
 

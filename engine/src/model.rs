@@ -75,7 +75,9 @@ pub fn load_model(folder: &Path, options: &RuntimeOptions) -> Result<Extractor> 
         max_sequence_length: manifest.max_sequence_length,
     };
     let classifier = OnnxClassifier::new(session, special, labels.len());
-    let windows = WindowConfig::for_max_sequence_length(manifest.max_sequence_length);
+    // Dynamic int8 quantisation scales activations per run, so its runs must not mix notes.
+    let pool_notes = manifest.files[MODEL_FILE].precision.as_deref() != Some("int8");
+    let windows = WindowConfig::for_max_sequence_length(manifest.max_sequence_length, pool_notes);
     Ok(Extractor::new(
         tokenizer,
         Box::new(classifier),

@@ -232,3 +232,22 @@ fn rewrite_checksum(dir: &Path, file: &str) {
         m["files"][file]["sha256"] = serde_json::Value::String(digest)
     });
 }
+
+/// The shipped int8 model: a note's entities and scores are the same alone and in a batch of notes of
+/// every length, because its windows never share an inference run with another note's.
+#[test]
+fn a_batch_of_notes_gives_exactly_what_each_note_gives_alone() {
+    let long = "Chest pain and dyspnea. Started lisinopril for hypertension. ".repeat(60);
+    let notes = [
+        "Started metformin 500 mg twice daily for type 2 diabetes; denies chest pain.",
+        "",
+        long.as_str(),
+        "Patiënt kreeg metformine; 患者有胸痛 and took aspirin 😷 for fever.",
+        "Headache and nausea after ibuprofen.",
+    ];
+    let mut extractor = extractor();
+    let alone: Vec<Vec<Entity>> = notes.iter().map(|n| extractor.extract(n).unwrap()).collect();
+    let together = extractor.extract_many(&notes, &mut || {}).unwrap();
+    assert_eq!(alone, together);
+    assert!(alone.iter().filter(|e| !e.is_empty()).count() >= 3, "{alone:?}");
+}

@@ -101,9 +101,23 @@ proptest! {
     #[test]
     fn offsets_hold_and_windowing_does_not_change_entities(note in text(), max_tokens in 3usize..40, overlap_share in 0.0f64..0.8) {
         let overlap = ((max_tokens as f64) * overlap_share) as usize;
-        let whole = extractor(WindowConfig { max_tokens: 100_000, overlap: 0, batch_size: 4 }).extract(&note).unwrap();
-        let windowed = extractor(WindowConfig { max_tokens, overlap, batch_size: 3 }).extract(&note).unwrap();
+        let whole = extractor(WindowConfig { max_tokens: 100_000, overlap: 0, batch_size: 4, pool_notes: true }).extract(&note).unwrap();
+        let windowed = extractor(WindowConfig { max_tokens, overlap, batch_size: 3, pool_notes: true }).extract(&note).unwrap();
         assert_offsets_hold(&note, &whole)?;
         prop_assert_eq!(whole, windowed);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn many_notes_at_once_give_what_each_note_gives_alone(notes in prop::collection::vec(text(), 0..12), max_tokens in 3usize..40, batch_size in 1usize..20, pool_notes in any::<bool>()) {
+        let windows = WindowConfig { max_tokens, overlap: max_tokens / 4, batch_size, pool_notes };
+        let mut extractor = extractor(windows);
+        let alone: Vec<Vec<Entity>> = notes.iter().map(|note| extractor.extract(note).unwrap()).collect();
+        let refs: Vec<&str> = notes.iter().map(String::as_str).collect();
+        let together = extractor.extract_many(&refs, &mut || {}).unwrap();
+        prop_assert_eq!(alone, together);
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Faults and load against the local cluster (scripts/cluster.sh start first), each a check that can
 # fail: a terminated backend, a backend killed with SIGKILL (the server restarts, committed rows
-# stay), and 8 concurrent clients (no errors, the same results as one client).
+# stay), populate_entities cancelled and killed mid-fill and then resumed (no row lost or done twice),
+# and 8 concurrent clients (no errors, the same results as one client).
 # Usage: tests/faults/run.sh [LOAD_SECONDS=20]
 source "$(dirname "$0")/../../scripts/common.sh"
 LOAD_SECONDS="${1:-20}"
@@ -55,6 +56,47 @@ grep -q "server process (PID $pid) was terminated by signal 9" "$CLUSTER_DIR/pos
 [ "$(sql "SELECT count(*) FROM committed_fill, sample_notes s WHERE s.id = committed_fill.id
            AND committed_fill.medications = extract_medications(s.note)")" = 12 ] || fail "committed rows changed"
 echo "killed backend $pid; server recovered; 12 of 12 committed rows intact"
+
+step "populate_entities stopped by a cancel and by SIGKILL, then called again: no row lost, none done twice"
+sql "CREATE TABLE fill_target (id int PRIMARY KEY, note text, entities jsonb);
+     INSERT INTO fill_target SELECT copy * 100 + id, note || ' Copy ' || copy || '.'
+     FROM sample_notes, generate_series(1, 25) AS copy;
+     CREATE TABLE fill_audit (id int);
+     CREATE FUNCTION audit_fill() RETURNS trigger LANGUAGE plpgsql AS
+         \$\$ BEGIN INSERT INTO fill_audit VALUES (NEW.id); RETURN NEW; END \$\$;
+     CREATE TRIGGER audit_fill AFTER UPDATE ON fill_target FOR EACH ROW EXECUTE FUNCTION audit_fill();"
+total="$(sql "SELECT count(*) FROM fill_target")"
+# Starts a fill and returns once it has committed a few batches and is still running.
+start_fill() {
+    psql -X -d "$DB" -c "CALL /* fault-probe */ populate_entities('fill_target', 'note', 'entities', 4)" \
+        > "$CLUSTER_DIR/fill.out" 2>&1 &
+    fill_client=$!
+    fill_pid="$(wait_until_active)"
+    for _ in $(seq 1 200); do
+        [ "$(sql "SELECT count(entities) FROM fill_target")" -ge "$(( $1 + 8 ))" ] && return
+        sleep 0.1
+    done
+    fail "the fill never got going"
+}
+start_fill 0
+sql "SELECT pg_cancel_backend($fill_pid)" | grep -q t || fail "pg_cancel_backend refused"
+wait "$fill_client" && fail "the cancelled fill succeeded"
+grep -q "canceling statement due to user request" "$CLUSTER_DIR/fill.out" || fail "unexpected cancel message"
+after_cancel="$(sql "SELECT count(entities) FROM fill_target")"
+start_fill "$after_cancel"
+kill -9 "$fill_pid"
+wait "$fill_client" && fail "the killed fill succeeded"
+for _ in $(seq 1 100); do "$BIN/pg_isready" -q && sql "SELECT 1" >/dev/null 2>&1 && break; sleep 0.2; done
+after_kill="$(sql "SELECT count(entities) FROM fill_target")"
+[ "$(sql "SELECT count(*) FROM clinical_ner_populate_progress WHERE state = 'stopped'")" = 2 ] \
+    || fail "the progress view does not show both stopped runs"
+sql "CALL populate_entities('fill_target', 'note', 'entities', 4)"
+[ "$(sql "SELECT count(*) FROM fill_target WHERE entities = extract_entities_json(note)")" = "$total" ] \
+    || fail "rows missing or wrong after the fill was resumed"
+[ "$(sql "SELECT count(*) FROM fill_audit")" = "$total" ] \
+    || fail "$(sql "SELECT count(*) - count(DISTINCT id) FROM fill_audit") rows were filled twice"
+[ "$(sql "SELECT count(DISTINCT id) FROM fill_audit")" = "$total" ] || fail "rows never filled"
+echo "cancelled at $after_cancel of $total rows, killed at $after_kill; resumed: $total of $total rows filled, each once, equal to per-row results"
 
 step "$LOAD_SECONDS s of 8 concurrent clients (pgbench), then 8 clients comparing results"
 crashes_before_load="$(grep -c "was terminated by signal" "$CLUSTER_DIR/postgres.log")"

@@ -1,0 +1,236 @@
+//! Throughput of the engine alone (no PostgreSQL) on real note-length text: one note per call, then
+//! many notes per call, side by side in one run on the same notes and the same model.
+//!
+//! ```sh
+//! cargo run --release -p clinical_ner_engine --example throughput -- \
+//!     --model MODEL_FOLDER --ort-library LIBONNXRUNTIME --notes NOTES.csv.gz [--limit 500] \
+//!     [--notes-per-call 1,64,256] [--batch-size 32] [--threads 0] [--json]
+//! ```
+//! Every note is extracted once to warm up. Each configuration then extracts all notes, timed, and
+//! is checked against the one-note-per-call output: the entities may differ only where int8
+//! activations are quantised with a scale taken over the whole batch (see `docs/benchmarks.md`).
+//! Latency per note is the time of the call that returned it. Processed tokens count every window
+//! position the model computes, overlap included; compute figures use them.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Parser;
+use clinical_ner_engine::window::plan_windows;
+use clinical_ner_engine::{load_model, Device, Entity, RuntimeOptions};
+use serde_json::json;
+
+#[derive(Parser)]
+struct Args {
+    #[arg(long)]
+    model: PathBuf,
+    /// Absolute path of libonnxruntime.so.
+    #[arg(long)]
+    ort_library: PathBuf,
+    /// CSV or CSV.gz with a header row.
+    #[arg(long)]
+    notes: PathBuf,
+    #[arg(long, default_value = "transcription")]
+    column: String,
+    #[arg(long, default_value_t = 500)]
+    limit: usize,
+    /// Notes handed to one extract_many call, one configuration each.
+    #[arg(long, value_delimiter = ',', default_value = "1,64,256")]
+    notes_per_call: Vec<usize>,
+    /// Windows per inference run, one configuration each.
+    #[arg(long, value_delimiter = ',', default_value = "32")]
+    batch_size: Vec<usize>,
+    /// ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    #[arg(long, value_parser = ["cpu", "cuda", "auto"], default_value = "cpu")]
+    device: String,
+    /// One JSON object per configuration instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() {
+    let args = Args::parse();
+    let notes = read_notes(&args.notes, &args.column, args.limit);
+    let options = RuntimeOptions {
+        library: args.ort_library.clone(),
+        device: args.device.parse::<Device>().expect("a device name"),
+        intra_op_threads: args.threads,
+    };
+    let mut extractor = load_model(&args.model, &options).expect("the model loads");
+    let max_tokens = extractor.info().max_sequence_length - 2;
+    let tokens: usize = notes
+        .iter()
+        .map(|n| extractor.count_tokens(n).expect("tokenises"))
+        .sum();
+    let processed_tokens: usize = notes
+        .iter()
+        .map(|n| {
+            let count = extractor.count_tokens(n).expect("tokenises");
+            plan_windows(count, max_tokens, max_tokens / 4)
+                .iter()
+                .map(|w| w.len() + 2)
+                .sum::<usize>()
+        })
+        .sum();
+    let note_refs: Vec<&str> = notes.iter().map(String::as_str).collect();
+    let clock_ghz = estimate_clock_ghz();
+
+    let reference: Vec<Vec<Entity>> = note_refs
+        .iter()
+        .map(|n| extractor.extract(n).expect("extraction"))
+        .collect();
+    if !args.json {
+        println!(
+            "{} notes, {} tokens ({} processed with window overlap), model {} {} on {}, {} threads",
+            notes.len(),
+            tokens,
+            processed_tokens,
+            extractor.info().name,
+            extractor.info().version,
+            extractor.info().device,
+            args.threads
+        );
+        println!(
+            "{:>14} {:>10} {:>10} {:>11} {:>10} {:>10} {:>15}",
+            "notes/call",
+            "batch",
+            "notes/s",
+            "tokens/s",
+            "p50 ms",
+            "p95 ms",
+            "notes differing"
+        );
+    }
+    for &batch_size in &args.batch_size {
+        extractor.set_batch_size(batch_size);
+        for &per_call in &args.notes_per_call {
+            let mut latencies_ms = Vec::with_capacity(notes.len());
+            let mut results = Vec::with_capacity(notes.len());
+            let started = Instant::now();
+            for chunk in note_refs.chunks(per_call.max(1)) {
+                let call = Instant::now();
+                results.extend(extractor.extract_many(chunk, &mut || {}).expect("extraction"));
+                let ms = call.elapsed().as_secs_f64() * 1e3;
+                latencies_ms.extend(std::iter::repeat_n(ms, chunk.len()));
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            latencies_ms.sort_by(f64::total_cmp);
+            let differing = results
+                .iter()
+                .zip(&reference)
+                .filter(|(a, b)| !same_mentions(a, b))
+                .count();
+            let figures = json!({
+                "path": "engine",
+                "notes_per_call": per_call,
+                "batch_size": batch_size,
+                "threads": args.threads,
+                "device": extractor.info().device,
+                "notes": notes.len(),
+                "tokens": tokens,
+                "processed_tokens": processed_tokens,
+                "seconds": seconds,
+                "notes_per_s": notes.len() as f64 / seconds,
+                "tokens_per_s": tokens as f64 / seconds,
+                "p50_ms": percentile(&latencies_ms, 0.50),
+                "p95_ms": percentile(&latencies_ms, 0.95),
+                "notes_differing_from_one_per_call": differing,
+                "peak_rss_mb": peak_rss_mb(),
+                "clock_ghz": clock_ghz,
+            });
+            if args.json {
+                println!("{figures}");
+            } else {
+                println!(
+                    "{:>14} {:>10} {:>10.1} {:>11.0} {:>10.1} {:>10.1} {:>15}",
+                    per_call,
+                    batch_size,
+                    figures["notes_per_s"].as_f64().unwrap(),
+                    figures["tokens_per_s"].as_f64().unwrap(),
+                    figures["p50_ms"].as_f64().unwrap(),
+                    figures["p95_ms"].as_f64().unwrap(),
+                    differing
+                );
+            }
+        }
+    }
+}
+
+/// Same spans and types; scores may move in the last digits.
+fn same_mentions(a: &[Entity], b: &[Entity]) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| (x.entity_type, x.start, x.end) == (y.entity_type, y.start, y.end))
+}
+
+fn read_notes(path: &PathBuf, column: &str, limit: usize) -> Vec<String> {
+    let file =
+        std::fs::File::open(path).unwrap_or_else(|e| panic!("cannot open {}: {e}", path.display()));
+    let reader: Box<dyn Read> = if path.extension().is_some_and(|e| e == "gz") {
+        Box::new(flate2::read::GzDecoder::new(file))
+    } else {
+        Box::new(file)
+    };
+    let mut csv = csv::Reader::from_reader(reader);
+    let index = csv
+        .headers()
+        .expect("a header row")
+        .iter()
+        .position(|h| h == column)
+        .unwrap_or_else(|| panic!("no column {column}"));
+    csv.records()
+        .map(|r| r.expect("a CSV record")[index].to_string())
+        .filter(|note| !note.trim().is_empty())
+        .take(limit)
+        .collect()
+}
+
+/// Peak resident memory of this process so far (VmHWM), in MiB; 0 where /proc is not there.
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("VmHWM:"))?.to_owned();
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// The core clock under load, for the share-of-peak figure: a chain of dependent additions retires one
+/// per cycle, so additions per second are cycles per second.
+#[cfg(target_arch = "x86_64")]
+fn estimate_clock_ghz() -> Option<f64> {
+    let iterations: u64 = 500_000_000;
+    let (mut x, mut n) = (0u64, iterations);
+    let started = Instant::now();
+    // SAFETY: register-only arithmetic and a loop; no memory is touched.
+    unsafe {
+        std::arch::asm!(
+            "2:",
+            "add {x}, 1",
+            "add {x}, 1",
+            "add {x}, 1",
+            "add {x}, 1",
+            "sub {n}, 1",
+            "jnz 2b",
+            x = inout(reg) x,
+            n = inout(reg) n,
+        );
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!((x, n), (4 * iterations, 0));
+    Some(4.0 * iterations as f64 / seconds / 1e9)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn estimate_clock_ghz() -> Option<f64> {
+    None
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}

@@ -1,0 +1,212 @@
+-- Filling a jsonb column of a whole table with extract_entities_json(note), for batch jobs.
+--
+-- CALL populate_entities('notes', 'note_text', 'entities') reads the rows whose entities column is NULL
+-- and whose note is not, a batch at a time, extracts each batch with one set-based call, writes the
+-- results and commits. A cancel, a crash or a restart loses at most the batch in flight, and calling
+-- the procedure again carries on: finished rows are never done twice, because a finished row is
+-- simply one whose entities column is no longer NULL. Rows are locked while their batch runs and rows
+-- that other sessions hold are skipped (SKIP LOCKED), so inserts and updates go on during a fill.
+--
+-- Progress is in the view clinical_ner_populate_progress and, every few seconds, in a NOTICE.
+-- Everything runs with the caller's privileges: there is no SECURITY DEFINER here.
+
+CREATE TABLE clinical_ner_populate_runs (
+    run_id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    relation        regclass NOT NULL,
+    note_column     name NOT NULL,
+    entities_column name NOT NULL,
+    run_by          name NOT NULL DEFAULT current_user,
+    pid             integer NOT NULL DEFAULT pg_backend_pid(),
+    backend_start   timestamptz,
+    started_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at     timestamptz,
+    rows_done       bigint NOT NULL DEFAULT 0,
+    rows_left       bigint NOT NULL
+);
+COMMENT ON TABLE clinical_ner_populate_runs IS
+    'One row per populate_entities call, updated as each batch commits; read it through clinical_ner_populate_progress.';
+
+-- Every role may fill its own tables and see every run; a role changes only its own runs' rows.
+ALTER TABLE clinical_ner_populate_runs ENABLE ROW LEVEL SECURITY;
+CREATE POLICY everyone_reads ON clinical_ner_populate_runs FOR SELECT USING (true);
+CREATE POLICY own_runs ON clinical_ner_populate_runs
+    USING (run_by = current_user) WITH CHECK (run_by = current_user);
+GRANT SELECT, INSERT, UPDATE ON clinical_ner_populate_runs TO PUBLIC;
+
+CREATE VIEW clinical_ner_populate_progress AS
+SELECT r.run_id,
+       r.relation,
+       r.note_column,
+       r.entities_column,
+       r.run_by,
+       CASE
+           WHEN r.finished_at IS NOT NULL THEN 'finished'
+           WHEN EXISTS (SELECT FROM pg_catalog.pg_stat_activity AS a
+                        WHERE a.pid = r.pid
+                          AND (a.backend_start IS NULL OR a.backend_start = r.backend_start)) THEN 'running'
+           ELSE 'stopped'
+       END AS state,
+       r.rows_done,
+       r.rows_left,
+       round((r.rows_done / nullif(extract(epoch FROM r.updated_at - r.started_at), 0))::numeric, 1)
+           AS notes_per_second,
+       CASE WHEN r.finished_at IS NULL AND r.rows_done > 0
+            THEN (r.updated_at - r.started_at) * (r.rows_left::float8 / r.rows_done)
+       END AS estimated_time_left,
+       r.started_at,
+       r.updated_at,
+       r.finished_at
+FROM clinical_ner_populate_runs AS r;
+GRANT SELECT ON clinical_ner_populate_progress TO PUBLIC;
+
+-- One batch: lock up to batch_size unfinished rows (those listed in row_ids, or any when it is NULL),
+-- extract their notes in one call, write the results. Returns the number of rows written.
+CREATE FUNCTION clinical_ner_fill_batch(
+    relation regclass,
+    note_column name,
+    entities_column name,
+    table_oids oid[],
+    row_ids tid[],
+    batch_size integer
+) RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    locked_oids oid[];
+    locked_ids tid[];
+    notes text[];
+    written bigint;
+BEGIN
+    IF row_ids IS NULL THEN
+        EXECUTE format(
+            'SELECT array_agg(tableoid), array_agg(ctid), array_agg(note) FROM (
+                 SELECT t.tableoid, t.ctid, t.%2$I::text AS note FROM %1$s AS t
+                 WHERE t.%3$I IS NULL AND t.%2$I IS NOT NULL
+                 LIMIT $1 FOR UPDATE OF t SKIP LOCKED) AS batch',
+            relation, note_column, entities_column)
+        INTO locked_oids, locked_ids, notes USING batch_size;
+    ELSE
+        -- ctid = ANY makes a TID scan; tableoid tells partitions (which share ctids) apart.
+        EXECUTE format(
+            'SELECT array_agg(tableoid), array_agg(ctid), array_agg(note) FROM (
+                 SELECT t.tableoid, t.ctid, t.%2$I::text AS note FROM %1$s AS t
+                 WHERE t.ctid = ANY ($2) AND (t.tableoid, t.ctid) IN (SELECT * FROM unnest($1, $2))
+                   AND t.%3$I IS NULL AND t.%2$I IS NOT NULL
+                 FOR UPDATE OF t SKIP LOCKED) AS batch',
+            relation, note_column, entities_column)
+        INTO locked_oids, locked_ids, notes USING table_oids, row_ids;
+    END IF;
+    IF notes IS NULL THEN
+        RETURN 0;
+    END IF;
+    EXECUTE format(
+        'UPDATE %1$s AS t SET %2$I = e.entities
+         FROM unnest($1, $2, @extschema@.extract_entities_json($3)) AS e(table_oid, row_id, entities)
+         WHERE t.ctid = ANY ($2) AND t.tableoid = e.table_oid AND t.ctid = e.row_id',
+        relation, entities_column)
+    USING locked_oids, locked_ids, notes;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    RETURN written;
+END
+$$;
+
+CREATE PROCEDURE populate_entities(
+    relation regclass,
+    note_column name,
+    entities_column name DEFAULT 'entities',
+    batch_size integer DEFAULT 64
+)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    run bigint;
+    total bigint;
+    done bigint := 0;
+    written bigint;
+    pending_oids oid[] := '{}';
+    pending_ids tid[] := '{}';
+    listed record;
+    started timestamptz := clock_timestamp();
+    last_notice timestamptz := clock_timestamp();
+    still_empty bigint;
+BEGIN
+    IF batch_size IS NULL OR batch_size NOT BETWEEN 1 AND 10000 THEN
+        RAISE EXCEPTION 'batch_size must be between 1 and 10000';
+    END IF;
+    IF (SELECT relkind FROM pg_catalog.pg_class WHERE oid = relation) NOT IN ('r', 'p') THEN
+        RAISE EXCEPTION '% is not a table', relation;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
+                   WHERE a.attrelid = relation AND a.attname = note_column AND a.attnum > 0
+                     AND NOT a.attisdropped AND t.typcategory = 'S') THEN
+        RAISE EXCEPTION '% has no text column %', relation, quote_ident(note_column);
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a
+                   WHERE a.attrelid = relation AND a.attname = entities_column AND a.attnum > 0
+                     AND NOT a.attisdropped AND a.atttypid = 'jsonb'::regtype) THEN
+        RAISE EXCEPTION '% has no jsonb column %', relation, quote_ident(entities_column)
+            USING HINT = format('ALTER TABLE %s ADD COLUMN %I jsonb', relation, entities_column);
+    END IF;
+
+    EXECUTE format('SELECT count(*) FROM %1$s WHERE %3$I IS NULL AND %2$I IS NOT NULL',
+                   relation, note_column, entities_column) INTO total;
+    INSERT INTO @extschema@.clinical_ner_populate_runs
+        (relation, note_column, entities_column, backend_start, rows_left)
+    VALUES (relation, note_column, entities_column,
+            (SELECT backend_start FROM pg_catalog.pg_stat_activity WHERE pid = pg_backend_pid()), total)
+    RETURNING run_id INTO run;
+    COMMIT;
+
+    -- First the rows that were unfinished at the start, in physical order and found by TID, so that
+    -- the cost stays linear in the table; then any that this pass missed (inserted meanwhile, or moved
+    -- by a concurrent update), until a batch finds none. The loop's query is kept across COMMIT.
+    FOR listed IN EXECUTE format('SELECT tableoid AS table_oid, ctid AS row_id FROM %1$s
+                                  WHERE %3$I IS NULL AND %2$I IS NOT NULL',
+                                 relation, note_column, entities_column)
+    LOOP
+        pending_oids := pending_oids || listed.table_oid;
+        pending_ids := pending_ids || listed.row_id;
+        CONTINUE WHEN cardinality(pending_ids) < batch_size;
+        done := done + @extschema@.clinical_ner_fill_batch(relation, note_column, entities_column,
+                                                           pending_oids, pending_ids, batch_size);
+        pending_oids := '{}';
+        pending_ids := '{}';
+        UPDATE @extschema@.clinical_ner_populate_runs
+        SET rows_done = done, rows_left = greatest(total - done, 0), updated_at = clock_timestamp()
+        WHERE run_id = run;
+        COMMIT;
+        IF clock_timestamp() - last_notice > interval '5 seconds' THEN
+            RAISE NOTICE 'populate_entities: % of % rows done, % notes/s', done, total,
+                round((done / extract(epoch FROM clock_timestamp() - started))::numeric, 1);
+            last_notice := clock_timestamp();
+        END IF;
+    END LOOP;
+    done := done + @extschema@.clinical_ner_fill_batch(relation, note_column, entities_column,
+                                                       pending_oids, pending_ids, batch_size);
+    LOOP
+        written := @extschema@.clinical_ner_fill_batch(relation, note_column, entities_column,
+                                                       NULL, NULL, batch_size);
+        done := done + written;
+        UPDATE @extschema@.clinical_ner_populate_runs
+        SET rows_done = done, rows_left = greatest(total - done, 0), updated_at = clock_timestamp()
+        WHERE run_id = run;
+        COMMIT;
+        EXIT WHEN written = 0;
+    END LOOP;
+
+    EXECUTE format('SELECT count(*) FROM %1$s WHERE %3$I IS NULL AND %2$I IS NOT NULL',
+                   relation, note_column, entities_column) INTO still_empty;
+    UPDATE @extschema@.clinical_ner_populate_runs
+    SET rows_left = still_empty, updated_at = clock_timestamp(), finished_at = clock_timestamp()
+    WHERE run_id = run;
+    COMMIT;
+    RAISE NOTICE 'populate_entities: % rows done in % s, % notes/s', done,
+        round(extract(epoch FROM clock_timestamp() - started)::numeric, 1),
+        round((done / nullif(extract(epoch FROM clock_timestamp() - started), 0))::numeric, 1);
+    IF still_empty > 0 THEN
+        RAISE NOTICE 'populate_entities: % rows were held by other sessions or inserted meanwhile; call it again to fill them',
+            still_empty;
+    END IF;
+END
+$$;

@@ -1,0 +1,17 @@
+-- The set-based calls give what the per-row calls give, note by note, and keep NULLs in place.
+\i ../../sql/examples/sample_notes.sql
+WITH batch AS (
+    SELECT r.id, r.entities
+    FROM (SELECT array_agg(id ORDER BY id) AS ids, array_agg(note ORDER BY id) AS notes FROM sample_notes) AS a,
+         unnest(a.ids, extract_entities_json(a.notes)) AS r(id, entities))
+SELECT count(*) AS notes, bool_and(batch.entities = extract_entities_json(s.note)) AS json_matches_per_row
+FROM sample_notes AS s JOIN batch USING (id);
+SELECT (SELECT count(*) FROM extract_entities((SELECT array_agg(note ORDER BY id) FROM sample_notes)))
+     = (SELECT count(*) FROM sample_notes, extract_entities(note)) AS same_row_count;
+SELECT note_index, entity_type, mention, start_offset, end_offset
+FROM extract_entities(ARRAY['Started aspirin for fever.', NULL, '', 'Denies chest pain.']);
+SELECT extract_entities_json(ARRAY['Started aspirin.', NULL, ''])::text[] IS NOT NULL AS has_result,
+       (extract_entities_json(ARRAY['Started aspirin.', NULL, '']))[2] IS NULL AS null_stays_null,
+       (extract_entities_json(ARRAY['Started aspirin.', NULL, '']))[3] AS empty_note;
+SELECT extract_entities_json(NULL::text[]) IS NULL AS null_array;
+SELECT cardinality(extract_entities_json('{}'::text[])) AS empty_array;
