@@ -56,7 +56,7 @@ trap '"$ROOT/scripts/llm-server.sh" stop' EXIT
 suite "Rust tests: engine on the real model, training tools on the real corpora and a real local LLM" rust_tests
 "$ROOT/scripts/cluster.sh" start
 suite "SQL regression tests (pg_regress, real cluster)" sql_regression_tests
-suite "faults and load (terminate, SIGKILL, 8 clients)" "$ROOT/tests/faults/run.sh" 20
+suite "faults and load (terminate, SIGKILL, interrupted fills, memory over 2,000 calls, 8 clients)" "$ROOT/tests/faults/run.sh" 20 2000
 suite "PHI: server log free of note text" no_phi_in_server_log
 suite "training tests and smoke run" training_tests
 

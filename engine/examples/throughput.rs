@@ -38,8 +38,8 @@ struct Args {
     /// Notes handed to one extract_many call, one configuration each.
     #[arg(long, value_delimiter = ',', default_value = "1,64,256")]
     notes_per_call: Vec<usize>,
-    /// Windows per inference run, one configuration each.
-    #[arg(long, value_delimiter = ',', default_value = "32")]
+    /// Windows per inference run, one configuration each; by default the engine's own choice.
+    #[arg(long, value_delimiter = ',')]
     batch_size: Vec<usize>,
     /// ONNX Runtime intra-op threads; 0 lets ONNX Runtime choose.
     #[arg(long, default_value_t = 0)]
@@ -104,7 +104,12 @@ fn main() {
             "notes differing"
         );
     }
-    for &batch_size in &args.batch_size {
+    let batch_sizes = if args.batch_size.is_empty() {
+        vec![extractor.batch_size()]
+    } else {
+        args.batch_size.clone()
+    };
+    for &batch_size in &batch_sizes {
         extractor.set_batch_size(batch_size);
         for &per_call in &args.notes_per_call {
             let mut latencies_ms = Vec::with_capacity(notes.len());
@@ -200,21 +205,23 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kib| kib / 1024.0)
 }
 
-/// The core clock under load, for the share-of-peak figure: a chain of dependent additions retires one
-/// per cycle, so additions per second are cycles per second.
+/// The core clock under load, for the share-of-peak figure: a chain of dependent 64-bit multiplications
+/// takes 3 cycles each on x86-64 cores of the last decade (additions would not do: recent cores fold
+/// chains of immediate additions at rename and run several per cycle).
 #[cfg(target_arch = "x86_64")]
 fn estimate_clock_ghz() -> Option<f64> {
-    let iterations: u64 = 500_000_000;
-    let (mut x, mut n) = (0u64, iterations);
+    const CYCLES_PER_MULTIPLY: f64 = 3.0;
+    let iterations: u64 = 200_000_000;
+    let (mut x, mut n) = (3u64, iterations);
     let started = Instant::now();
     // SAFETY: register-only arithmetic and a loop; no memory is touched.
     unsafe {
         std::arch::asm!(
             "2:",
-            "add {x}, 1",
-            "add {x}, 1",
-            "add {x}, 1",
-            "add {x}, 1",
+            "imul {x}, {x}",
+            "imul {x}, {x}",
+            "imul {x}, {x}",
+            "imul {x}, {x}",
             "sub {n}, 1",
             "jnz 2b",
             x = inout(reg) x,
@@ -222,8 +229,9 @@ fn estimate_clock_ghz() -> Option<f64> {
         );
     }
     let seconds = started.elapsed().as_secs_f64();
-    assert_eq!((x, n), (4 * iterations, 0));
-    Some(4.0 * iterations as f64 / seconds / 1e9)
+    std::hint::black_box(x);
+    assert_eq!(n, 0);
+    Some(4.0 * CYCLES_PER_MULTIPLY * iterations as f64 / seconds / 1e9)
 }
 
 #[cfg(not(target_arch = "x86_64"))]

@@ -34,19 +34,27 @@ pub struct WindowConfig {
 
 impl WindowConfig {
     /// Windows that fill the model's maximum length, overlapping by a quarter.
-    pub fn for_max_sequence_length(max_sequence_length: usize, pool_notes: bool) -> Self {
+    pub fn for_max_sequence_length(
+        max_sequence_length: usize,
+        batch_size: usize,
+        pool_notes: bool,
+    ) -> Self {
         let max_tokens = max_sequence_length - 2;
         WindowConfig {
             max_tokens,
             overlap: max_tokens / 4,
-            batch_size: DEFAULT_BATCH_SIZE,
+            batch_size,
             pool_notes,
         }
     }
 }
 
-/// Windows per inference run unless the caller asks otherwise (see `docs/benchmarks.md`).
-pub const DEFAULT_BATCH_SIZE: usize = 32;
+/// Windows per inference run on the CPU. Measured on 2 cores (docs/benchmarks.md): 8 windows run as
+/// fast as 32 and keep a backend's peak memory about 110 MB lower, the activations of 32 windows
+/// being what ONNX Runtime's arena holds on to.
+pub const CPU_BATCH_SIZE: usize = 8;
+/// Windows per inference run on a GPU, where large runs are what keeps it busy.
+pub const GPU_BATCH_SIZE: usize = 64;
 
 pub struct Extractor {
     tokenizer: NoteTokenizer,
@@ -96,6 +104,11 @@ impl Extractor {
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// Windows per inference run.
+    pub fn batch_size(&self) -> usize {
+        self.windows.batch_size
     }
 
     /// Windows per inference run; at least 1.

@@ -11,6 +11,7 @@ use crate::labels::LabelScheme;
 use crate::manifest::{Manifest, MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE};
 use crate::runtime::{self, Device, RuntimeOptions};
 use crate::tokenize::NoteTokenizer;
+use crate::extractor::{CPU_BATCH_SIZE, GPU_BATCH_SIZE};
 use crate::{Error, Extractor, Result, WindowConfig};
 
 /// What a loaded model is, for listing it.
@@ -77,7 +78,13 @@ pub fn load_model(folder: &Path, options: &RuntimeOptions) -> Result<Extractor> 
     let classifier = OnnxClassifier::new(session, special, labels.len());
     // Dynamic int8 quantisation scales activations per run, so its runs must not mix notes.
     let pool_notes = manifest.files[MODEL_FILE].precision.as_deref() != Some("int8");
-    let windows = WindowConfig::for_max_sequence_length(manifest.max_sequence_length, pool_notes);
+    let batch_size = if device == "cuda" {
+        GPU_BATCH_SIZE
+    } else {
+        CPU_BATCH_SIZE
+    };
+    let windows =
+        WindowConfig::for_max_sequence_length(manifest.max_sequence_length, batch_size, pool_notes);
     Ok(Extractor::new(
         tokenizer,
         Box::new(classifier),

@@ -3,9 +3,10 @@
 # fail: a terminated backend, a backend killed with SIGKILL (the server restarts, committed rows
 # stay), populate_entities cancelled and killed mid-fill and then resumed (no row lost or done twice),
 # and 8 concurrent clients (no errors, the same results as one client).
-# Usage: tests/faults/run.sh [LOAD_SECONDS=20]
+# Usage: tests/faults/run.sh [LOAD_SECONDS=20] [CALLS=2000]   (the longer run: 300 10000)
 source "$(dirname "$0")/../../scripts/common.sh"
 LOAD_SECONDS="${1:-20}"
+CALLS="${2:-2000}"
 DB=clinical_ner_faults
 BIN="$("$PG_CONFIG" --bindir)"
 sql() { psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -tAc "$1"; }
@@ -97,6 +98,27 @@ sql "CALL populate_entities('fill_target', 'note', 'entities', 4)"
     || fail "$(sql "SELECT count(*) - count(DISTINCT id) FROM fill_audit") rows were filled twice"
 [ "$(sql "SELECT count(DISTINCT id) FROM fill_audit")" = "$total" ] || fail "rows never filled"
 echo "cancelled at $after_cancel of $total rows, killed at $after_kill; resumed: $total of $total rows filled, each once, equal to per-row results"
+
+step "resident memory over $CALLS calls in one backend: flat after warm-up (no leak)"
+# Private memory (RssAnon) after a warm-up of 500 calls, then after every $CALLS / 4 more.
+memory="$(psql -X -q -t -A -v ON_ERROR_STOP=1 -d "$DB" <<SQL
+CREATE TEMP TABLE rss (calls int, kib bigint);
+DO \$\$ DECLARE note text; BEGIN
+  FOR round IN 1 .. 500 + $CALLS LOOP
+    SELECT s.note INTO note FROM sample_notes AS s WHERE s.id = round % 12 + 1;
+    PERFORM extract_entities_json(note);
+    IF round >= 500 AND (round - 500) % ($CALLS / 4) = 0 THEN
+      INSERT INTO rss SELECT round - 500,
+        substring(pg_read_file('/proc/self/status') FROM 'RssAnon:\s+(\d+)')::bigint;
+    END IF;
+  END LOOP; END \$\$;
+SELECT string_agg(calls || ':' || kib, ' ' ORDER BY calls) || ' growth_kib=' || (max(kib) FILTER (WHERE calls = $CALLS) - min(kib) FILTER (WHERE calls = 0))
+FROM rss;
+SQL
+)"
+echo "calls:RssAnon KiB after warm-up: $memory"
+growth="${memory##*growth_kib=}"
+[ "$growth" -le 2048 ] || fail "private memory grew by $growth KiB over $CALLS calls"
 
 step "$LOAD_SECONDS s of 8 concurrent clients (pgbench), then 8 clients comparing results"
 crashes_before_load="$(grep -c "was terminated by signal" "$CLUSTER_DIR/postgres.log")"
