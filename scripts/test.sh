@@ -3,7 +3,8 @@
 # readers, metrics, merge rules and teachers on the real corpora, the LLM client against a real local
 # LLM server), the SQL regression tests and the fault and load tests
 # against the local cluster, the PHI check of the server log, and the Python training tests with a
-# smoke run. Ends with one line: "N passed, N failed" (suites).
+# smoke run, and a coordinator with two shard clusters (postgres_fdw). Ends with one line:
+# "N passed, N failed" (suites).
 source "$(dirname "$0")/common.sh"
 
 "$ROOT/scripts/setup.sh"
@@ -36,12 +37,14 @@ sql_regression_tests() {
 }
 
 no_phi_in_server_log() {
-    if grep -q "PHI-MARKER" "$CLUSTER_DIR/postgres.log"; then
-        echo "note text reached the server log:" >&2
-        grep -c "PHI-MARKER" "$CLUSTER_DIR/postgres.log" >&2
+    local logs=("$CLUSTER_DIR/postgres.log") log
+    for log in "$CLUSTER_DIR"/shard*/postgres.log; do [ -f "$log" ] && logs+=("$log"); done
+    if grep -q "PHI-MARKER" "${logs[@]}"; then
+        echo "note text reached a server log:" >&2
+        grep -c "PHI-MARKER" "${logs[@]}" >&2
         return 1
     fi
-    echo "no note text in the server log ($(wc -l < "$CLUSTER_DIR/postgres.log") lines checked)"
+    echo "no note text in the server logs ($(cat "${logs[@]}" | wc -l) lines in ${#logs[@]} logs checked)"
 }
 
 training_tests() {
@@ -57,7 +60,8 @@ suite "Rust tests: engine on the real model, training tools on the real corpora 
 "$ROOT/scripts/cluster.sh" start
 suite "SQL regression tests (pg_regress, real cluster)" sql_regression_tests
 suite "faults and load (terminate, SIGKILL, interrupted fills, memory over 2,000 calls, 8 clients)" "$ROOT/tests/faults/run.sh" 20 2000
-suite "PHI: server log free of note text" no_phi_in_server_log
+suite "multi-node: postgres_fdw coordinator and two shard clusters" "$ROOT/tests/multinode/run.sh"
+suite "PHI: server logs free of note text" no_phi_in_server_log
 suite "training tests and smoke run" training_tests
 
 echo
