@@ -8,6 +8,8 @@ PGRX_VERSION="0.18.1"
 ONNXRUNTIME_VERSION="1.32.0"
 TOOLS="$ROOT/.tools"
 ORT_LIBRARY="$TOOLS/onnxruntime/libonnxruntime.so.$ONNXRUNTIME_VERSION"
+TOO_OLD_ONNXRUNTIME_VERSION="1.20.1"
+TOO_OLD_ORT_LIBRARY="$TOOLS/onnxruntime-too-old/libonnxruntime.so.$TOO_OLD_ONNXRUNTIME_VERSION"
 VENV="$ROOT/.venv"
 SHIPPED_MODEL="$ROOT/models/clinical-ner-minilm"
 

@@ -27,16 +27,23 @@ init_pgrx() {
     cargo pgrx init --pg15 "$PG_CONFIG"
 }
 
-install_onnxruntime() {
-    [ -f "$ORT_LIBRARY" ] && return
-    step "ONNX Runtime $ONNXRUNTIME_VERSION from the onnxruntime wheel"
-    local download; download="$(mktemp -d)"
+# fetch_onnxruntime VERSION LIBRARY: libonnxruntime.so.VERSION out of the onnxruntime wheel.
+fetch_onnxruntime() {
+    local version="$1" library="$2" download
+    [ -f "$library" ] && return
+    step "ONNX Runtime $version from the onnxruntime wheel"
+    download="$(mktemp -d)"
     python3 -m pip download -q --no-deps --only-binary=:all: --platform manylinux_2_28_x86_64 \
-        --python-version 3.11 -d "$download" "onnxruntime==$ONNXRUNTIME_VERSION"
-    mkdir -p "$(dirname "$ORT_LIBRARY")"
-    unzip -q -j -o "$download"/onnxruntime-*.whl "onnxruntime/capi/libonnxruntime.so.$ONNXRUNTIME_VERSION" \
-        -d "$(dirname "$ORT_LIBRARY")"
+        --python-version 3.11 -d "$download" "onnxruntime==$version"
+    mkdir -p "$(dirname "$library")"
+    unzip -q -j -o "$download"/onnxruntime-*.whl "onnxruntime/capi/libonnxruntime.so.$version" -d "$(dirname "$library")"
     rm -rf "$download"
+}
+
+install_onnxruntime() {
+    fetch_onnxruntime "$ONNXRUNTIME_VERSION" "$ORT_LIBRARY"
+    # Only for the tests: a library too old for the engine must be a clear error, never a crash.
+    fetch_onnxruntime "$TOO_OLD_ONNXRUNTIME_VERSION" "$TOO_OLD_ORT_LIBRARY"
 }
 
 install_python_env() {

@@ -20,6 +20,7 @@ suite() {
 
 rust_tests() {
     (cd "$ROOT" && CLINICAL_NER_ORT_LIBRARY="$ORT_LIBRARY" CLINICAL_NER_MODEL="$SHIPPED_MODEL" \
+        CLINICAL_NER_OLD_ORT_LIBRARY="$TOO_OLD_ORT_LIBRARY" \
         CLINICAL_NER_DATA="$DATA_DIR" CLINICAL_NER_LLM_URL="http://127.0.0.1:8089/v1" CLINICAL_NER_REQUIRE_LLM=1 \
         cargo test --release -p clinical_ner_engine -p clinical_ner_training)
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Faults and load against the local cluster (scripts/cluster.sh start first), each a check that can
-# fail: a terminated backend, a backend killed with SIGKILL (the server restarts, committed rows
-# stay), populate_entities cancelled and killed mid-fill and then resumed (no row lost or done twice),
+# fail: an ONNX Runtime library too old for the engine (a clear error), a terminated backend, a
+# backend killed with SIGKILL (the server restarts, committed rows stay), populate_entities cancelled
+# and killed mid-fill and then resumed (no row lost or done twice), private memory over many calls,
 # and 8 concurrent clients (no errors, the same results as one client).
 # Usage: tests/faults/run.sh [LOAD_SECONDS=20] [CALLS=2000]   (the longer run: 300 10000)
 source "$(dirname "$0")/../../scripts/common.sh"
@@ -29,6 +30,18 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$ROOT/sql/examples/sample_notes.sql"
 single_client="$(sql "SELECT md5(string_agg(array_to_string(extract_medications(note) || extract_diseases(note)
                                                             || extract_symptoms(note), '|'), '#' ORDER BY id))
                       FROM sample_notes")"
+
+step "an ONNX Runtime library too old for the engine: a clear ERROR naming it, and the backend lives on"
+too_old="$CLUSTER_DIR/too-old-onnxruntime/$(basename "$TOO_OLD_ORT_LIBRARY")"
+install -D -m 0644 "$TOO_OLD_ORT_LIBRARY" "$too_old"
+chmod a+rx "$(dirname "$too_old")"
+out="$(psql -X -d "$DB" -c "SET clinical_ner.onnxruntime_library = '$too_old'" \
+            -c "SELECT extract_medications('Started aspirin.')" \
+            -c "RESET clinical_ner.onnxruntime_library" -c "SELECT extract_medications('Started aspirin.')" 2>&1)"
+grep -q "ERROR:  clinical_ner: could not load the ONNX Runtime library \"$too_old\".*but got '$TOO_OLD_ONNXRUNTIME_VERSION'" <<< "$out" \
+    || fail "unexpected answer to a too-old library: $out"
+grep -q "{aspirin}" <<< "$out" || fail "the same session did not extract with the right library afterwards"
+echo "ONNX Runtime $TOO_OLD_ONNXRUNTIME_VERSION refused with a clear error; the same session then extracts"
 
 step "pg_terminate_backend during an extraction"
 started="$(sql "SELECT pg_postmaster_start_time()")"
