@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::assert_offsets_hold;
+
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -21,24 +23,6 @@ fn extractor() -> MutexGuard<'static, Extractor> {
         })
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The offsets law of the SQL functions, in characters.
-fn assert_offsets_hold(note: &str, entities: &[Entity]) {
-    let chars: Vec<char> = note.chars().collect();
-    let mut previous_end = 0;
-    for e in entities {
-        assert!(
-            e.start < e.end && e.end <= chars.len(),
-            "span {}..{} outside the note",
-            e.start,
-            e.end
-        );
-        assert!(e.start >= previous_end, "spans overlap or are out of order");
-        assert_eq!(chars[e.start..e.end].iter().collect::<String>(), e.mention);
-        assert!((0.0..=1.0).contains(&e.score));
-        previous_end = e.end;
-    }
 }
 
 fn mentions(entities: &[Entity], entity_type: EntityType) -> Vec<&str> {

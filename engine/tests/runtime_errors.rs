@@ -1,6 +1,8 @@
 //! ONNX Runtime library failures. A process loads ONNX Runtime once, so these run in their own test
 //! binary, before any library is loaded, and each must leave the process able to try again.
 
+// Shared with the other test binaries; this one needs only the paths.
+#[allow(dead_code)]
 mod common;
 
 use std::path::PathBuf;

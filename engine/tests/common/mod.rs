@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clinical_ner_engine::{Device, RuntimeOptions};
+use clinical_ner_engine::{Device, Entity, RuntimeOptions};
 
 fn repository() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -29,5 +29,23 @@ pub fn runtime_options() -> RuntimeOptions {
         library,
         device: Device::Cpu,
         intra_op_threads: 2,
+    }
+}
+
+/// The offsets law of the SQL functions, in characters, with spans in order and scores in [0, 1].
+pub fn assert_offsets_hold(note: &str, entities: &[Entity]) {
+    let chars: Vec<char> = note.chars().collect();
+    let mut previous_end = 0;
+    for e in entities {
+        assert!(
+            e.start < e.end && e.end <= chars.len(),
+            "span {}..{} outside the note",
+            e.start,
+            e.end
+        );
+        assert!(e.start >= previous_end, "spans overlap or are out of order");
+        assert_eq!(chars[e.start..e.end].iter().collect::<String>(), e.mention);
+        assert!((0.0..=1.0).contains(&e.score));
+        previous_end = e.end;
     }
 }
