@@ -81,7 +81,8 @@ def main() -> None:
     max_length = manifest["max_sequence_length"]
     make = transformers_extractor if args.path == "transformers" else onnxruntime_extractor
     extract = make(args, max_length)
-    tokens = sum(len(fast_tokenizer(args.model, 10**9)(n, add_special_tokens=False)["input_ids"]) for n in notes)
+    counter = fast_tokenizer(args.model, 10**9)
+    tokens = sum(len(counter(n, add_special_tokens=False)["input_ids"]) for n in notes)
 
     for note in notes[:10]:
         extract(note)

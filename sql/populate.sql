@@ -130,6 +130,7 @@ DECLARE
     started timestamptz := clock_timestamp();
     last_notice timestamptz := clock_timestamp();
     still_empty bigint;
+    unfilled text;  -- the FROM and WHERE of the rows still to fill
 BEGIN
     IF batch_size IS NULL OR batch_size NOT BETWEEN 1 AND 10000 THEN
         RAISE EXCEPTION 'batch_size must be between 1 and 10000';
@@ -149,8 +150,9 @@ BEGIN
             USING HINT = format('ALTER TABLE %s ADD COLUMN %I jsonb', relation, entities_column);
     END IF;
 
-    EXECUTE format('SELECT count(*) FROM %1$s WHERE %3$I IS NULL AND %2$I IS NOT NULL',
-                   relation, note_column, entities_column) INTO total;
+    unfilled := format('FROM %1$s WHERE %3$I IS NULL AND %2$I IS NOT NULL',
+                       relation, note_column, entities_column);
+    EXECUTE 'SELECT count(*) ' || unfilled INTO total;
     INSERT INTO @extschema@.clinical_ner_populate_runs
         (relation, note_column, entities_column, backend_start, rows_left)
     VALUES (relation, note_column, entities_column,
@@ -161,9 +163,7 @@ BEGIN
     -- First the rows that were unfinished at the start, in physical order and found by TID, so that
     -- the cost stays linear in the table; then any that this pass missed (inserted meanwhile, or moved
     -- by a concurrent update), until a batch finds none. The loop's query is kept across COMMIT.
-    FOR listed IN EXECUTE format('SELECT tableoid AS table_oid, ctid AS row_id FROM %1$s
-                                  WHERE %3$I IS NULL AND %2$I IS NOT NULL',
-                                 relation, note_column, entities_column)
+    FOR listed IN EXECUTE 'SELECT tableoid AS table_oid, ctid AS row_id ' || unfilled
     LOOP
         pending_oids := pending_oids || listed.table_oid;
         pending_ids := pending_ids || listed.row_id;
@@ -195,8 +195,7 @@ BEGIN
         EXIT WHEN written = 0;
     END LOOP;
 
-    EXECUTE format('SELECT count(*) FROM %1$s WHERE %3$I IS NULL AND %2$I IS NOT NULL',
-                   relation, note_column, entities_column) INTO still_empty;
+    EXECUTE 'SELECT count(*) ' || unfilled INTO still_empty;
     UPDATE @extschema@.clinical_ner_populate_runs
     SET rows_left = still_empty, updated_at = clock_timestamp(), finished_at = clock_timestamp()
     WHERE run_id = run;

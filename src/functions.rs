@@ -65,15 +65,7 @@ fn extract_entities(
         name!(score, f32),
     ),
 > {
-    TableIterator::new(entities(note).into_iter().map(|e| {
-        (
-            e.entity_type.as_str().to_string(),
-            e.mention,
-            offset(e.start),
-            offset(e.end),
-            e.score,
-        )
-    }))
+    TableIterator::new(entities(note).into_iter().map(entity_row))
 }
 
 /// The same entities as one `jsonb` array, for a single column (generated columns, exports).
@@ -92,12 +84,9 @@ fn extract_entities_json(note: &str) -> JsonB {
     cost = 10000
 )]
 fn extract_entities_json_of_many(notes: Array<'_, &str>) -> Vec<Option<JsonB>> {
-    let notes: Vec<Option<&str>> = notes.iter().collect();
-    let present: Vec<&str> = notes.iter().flatten().copied().collect();
-    let mut extracted = entities_of_many(&present).into_iter().map(entities_json);
-    notes
-        .iter()
-        .map(|note| note.and_then(|_| extracted.next()))
+    entities_of_array(notes)
+        .into_iter()
+        .map(|entities| entities.map(entities_json))
         .collect()
 }
 
@@ -116,29 +105,37 @@ fn extract_entities_of_many(
         name!(score, f32),
     ),
 > {
-    let notes: Vec<Option<&str>> = notes.iter().collect();
-    let positions: Vec<i32> = (1..)
-        .zip(&notes)
-        .filter_map(|(position, note)| note.map(|_| position))
-        .collect();
-    let present: Vec<&str> = notes.iter().flatten().copied().collect();
-    let rows = positions
-        .into_iter()
-        .zip(entities_of_many(&present))
+    let rows = (1..)
+        .zip(entities_of_array(notes))
         .flat_map(|(position, entities)| {
-            entities.into_iter().map(move |e| {
-                (
-                    position,
-                    e.entity_type.as_str().to_string(),
-                    e.mention,
-                    offset(e.start),
-                    offset(e.end),
-                    e.score,
-                )
+            entities.into_iter().flatten().map(move |e| {
+                let (entity_type, mention, start, end, score) = entity_row(e);
+                (position, entity_type, mention, start, end, score)
             })
         })
         .collect::<Vec<_>>();
     TableIterator::new(rows)
+}
+
+/// The entities of each element of a `text[]`, extracted in one call; `None` for a NULL element.
+fn entities_of_array(notes: Array<'_, &str>) -> Vec<Option<Vec<Entity>>> {
+    let notes: Vec<Option<&str>> = notes.iter().collect();
+    let present: Vec<&str> = notes.iter().flatten().copied().collect();
+    let mut extracted = entities_of_many(&present).into_iter();
+    notes
+        .iter()
+        .map(|note| note.and_then(|_| extracted.next()))
+        .collect()
+}
+
+fn entity_row(e: Entity) -> (String, String, i32, i32, f32) {
+    (
+        e.entity_type.as_str().to_string(),
+        e.mention,
+        offset(e.start),
+        offset(e.end),
+        e.score,
+    )
 }
 
 fn entities_json(entities: Vec<Entity>) -> JsonB {

@@ -61,14 +61,14 @@ fn main() {
     };
     let mut extractor = load_model(&args.model, &options).expect("the model loads");
     let max_tokens = extractor.info().max_sequence_length - 2;
-    let tokens: usize = notes
+    let token_counts: Vec<usize> = notes
         .iter()
         .map(|n| extractor.count_tokens(n).expect("tokenises"))
-        .sum();
-    let processed_tokens: usize = notes
+        .collect();
+    let tokens: usize = token_counts.iter().sum();
+    let processed_tokens: usize = token_counts
         .iter()
-        .map(|n| {
-            let count = extractor.count_tokens(n).expect("tokenises");
+        .map(|&count| {
             plan_windows(count, max_tokens, max_tokens / 4)
                 .iter()
                 .map(|w| w.len() + 2)

@@ -3,13 +3,10 @@
 
 mod common;
 
-use clinical_ner_engine::load_model;
-
 #[test]
 fn every_corpus_input_extracts_with_offsets_that_hold() {
     let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/extract");
-    let mut extractor = load_model(&common::model_folder(), &common::runtime_options())
-        .expect("the shipped model loads");
+    let mut extractor = common::shared_extractor();
     let mut inputs = 0;
     for entry in std::fs::read_dir(&corpus).expect("the committed corpus") {
         let data = std::fs::read(entry.unwrap().path()).unwrap();

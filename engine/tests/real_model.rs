@@ -3,27 +3,12 @@
 
 mod common;
 
-use common::assert_offsets_hold;
+use common::{assert_offsets_hold, shared_extractor as extractor};
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use clinical_ner_engine::{load_model, Device, Entity, EntityType, Error, Extractor};
+use clinical_ner_engine::{load_model, Device, Entity, EntityType, Error};
 use proptest::prelude::*;
-
-/// One model for the whole test binary: loading it per test would time the loader, not the tests.
-fn extractor() -> MutexGuard<'static, Extractor> {
-    static SHARED: OnceLock<Mutex<Extractor>> = OnceLock::new();
-    SHARED
-        .get_or_init(|| {
-            Mutex::new(
-                load_model(&common::model_folder(), &common::runtime_options())
-                    .expect("the shipped model loads"),
-            )
-        })
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
 
 fn mentions(entities: &[Entity], entity_type: EntityType) -> Vec<&str> {
     entities

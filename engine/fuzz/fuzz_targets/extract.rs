@@ -4,32 +4,16 @@
 
 #![no_main]
 
-use std::sync::{Mutex, OnceLock};
-
 use clinical_ner_engine::window::{assign_tokens, plan_windows};
-use clinical_ner_engine::{load_model, Extractor};
 use libfuzzer_sys::fuzz_target;
 
 #[path = "../../tests/common/mod.rs"]
 #[allow(dead_code)]
 mod common;
 
-fn extractor() -> std::sync::MutexGuard<'static, Extractor> {
-    static SHARED: OnceLock<Mutex<Extractor>> = OnceLock::new();
-    SHARED
-        .get_or_init(|| {
-            Mutex::new(
-                load_model(&common::model_folder(), &common::runtime_options())
-                    .expect("the model loads (set CLINICAL_NER_MODEL and CLINICAL_NER_ORT_LIBRARY)"),
-            )
-        })
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
 fuzz_target!(|data: &[u8]| {
     let note = String::from_utf8_lossy(data);
-    let entities = extractor().extract(&note).expect("extraction of text never fails");
+    let entities = common::shared_extractor().extract(&note).expect("extraction of text never fails");
     common::assert_offsets_hold(&note, &entities);
 
     if let [count_low, count_high, max_tokens, overlap, ..] = *data {

@@ -2,8 +2,9 @@
 //! `scripts/setup.sh` fetches, unless CLINICAL_NER_MODEL / CLINICAL_NER_ORT_LIBRARY say otherwise.
 
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
-use clinical_ner_engine::{Device, Entity, RuntimeOptions};
+use clinical_ner_engine::{load_model, Device, Entity, Extractor, RuntimeOptions};
 
 fn repository() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -48,4 +49,18 @@ pub fn assert_offsets_hold(note: &str, entities: &[Entity]) {
         assert!((0.0..=1.0).contains(&e.score));
         previous_end = e.end;
     }
+}
+
+/// One model per process: loading it per test (or per fuzz input) would time the loader, not the work.
+pub fn shared_extractor() -> MutexGuard<'static, Extractor> {
+    static SHARED: OnceLock<Mutex<Extractor>> = OnceLock::new();
+    SHARED
+        .get_or_init(|| {
+            Mutex::new(
+                load_model(&model_folder(), &runtime_options())
+                    .expect("the model loads (CLINICAL_NER_MODEL, CLINICAL_NER_ORT_LIBRARY)"),
+            )
+        })
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
