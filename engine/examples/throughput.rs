@@ -95,13 +95,7 @@ fn main() {
         );
         println!(
             "{:>14} {:>10} {:>10} {:>11} {:>10} {:>10} {:>15}",
-            "notes/call",
-            "batch",
-            "notes/s",
-            "tokens/s",
-            "p50 ms",
-            "p95 ms",
-            "notes differing"
+            "notes/call", "batch", "notes/s", "tokens/s", "p50 ms", "p95 ms", "notes differing"
         );
     }
     let batch_sizes = if args.batch_size.is_empty() {
@@ -117,7 +111,11 @@ fn main() {
             let started = Instant::now();
             for chunk in note_refs.chunks(per_call.max(1)) {
                 let call = Instant::now();
-                results.extend(extractor.extract_many(chunk, &mut || {}).expect("extraction"));
+                results.extend(
+                    extractor
+                        .extract_many(chunk, &mut || {})
+                        .expect("extraction"),
+                );
                 let ms = call.elapsed().as_secs_f64() * 1e3;
                 latencies_ms.extend(std::iter::repeat_n(ms, chunk.len()));
             }

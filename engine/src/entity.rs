@@ -1,5 +1,6 @@
 //! An extracted entity: what the SQL functions return a row of.
 
+use crate::context::{Assertion, Section};
 use crate::labels::EntityType;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -13,4 +14,8 @@ pub struct Entity {
     pub end: usize,
     /// Mean probability of the predicted tag over the entity's words.
     pub score: f32,
+    /// Whether the note says the patient has it, and how surely (see [`crate::context`]).
+    pub assertion: Assertion,
+    /// The note section the mention sits in, where its heading is recognised.
+    pub section: Option<Section>,
 }

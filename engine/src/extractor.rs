@@ -13,6 +13,7 @@
 use std::ops::Range;
 
 use crate::classify::TokenClassifier;
+use crate::context::{Assertion, AssertionRules, NoteContext};
 use crate::decode::{decode_spans, Span, WordTag};
 use crate::labels::LabelScheme;
 use crate::model::ModelInfo;
@@ -182,7 +183,10 @@ impl Extractor {
                 .collect()
         };
         let labels = self.labels.len();
-        for batch in runs.iter().flat_map(|run| run.chunks(self.windows.batch_size)) {
+        for batch in runs
+            .iter()
+            .flat_map(|run| run.chunks(self.windows.batch_size))
+        {
             between_batches();
             let ids: Vec<&[u32]> = batch
                 .iter()
@@ -223,7 +227,16 @@ impl Extractor {
                 }
             })
             .collect();
-        cut_mentions(note, decode_spans(&words))
+        let mut entities = cut_mentions(note, decode_spans(&words));
+        if !entities.is_empty() {
+            let context = NoteContext::new(note);
+            for entity in &mut entities {
+                let chars = entity.start..entity.end;
+                entity.section = context.section(&chars);
+                entity.assertion = context.assertion(AssertionRules::builtin(), &chars);
+            }
+        }
+        entities
     }
 }
 
@@ -252,6 +265,8 @@ fn cut_mentions(note: &str, spans: Vec<Span>) -> Vec<Entity> {
                 start: span.chars.start,
                 end: span.chars.end,
                 score: span.score,
+                assertion: Assertion::Present,
+                section: None,
             }
         })
         .collect()

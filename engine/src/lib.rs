@@ -4,13 +4,15 @@
 //! [`tokenize`] (the model's own `tokenizer.json`, character offsets) →
 //! [`window`] (overlapping windows no longer than the model accepts, so nothing is truncated) →
 //! [`classify`] (the ONNX token classifier, through ONNX Runtime) →
-//! [`decode`] (word-level BIO tags to character spans) → [`Entity`].
+//! [`decode`] (word-level BIO tags to character spans) → [`context`] (section and assertion status,
+//! by rules) → [`Entity`].
 //! [`Extractor`] composes them; [`model`] loads and checks a model folder (see `docs/model-format.md`).
 //!
 //! Errors never carry note text: a note is protected health information and error messages end up
 //! in server logs.
 
 pub mod classify;
+pub mod context;
 pub mod decode;
 mod entity;
 mod error;
@@ -22,6 +24,7 @@ pub mod runtime;
 pub mod tokenize;
 pub mod window;
 
+pub use context::{Assertion, Section};
 pub use entity::Entity;
 pub use error::Error;
 pub use extractor::{Extractor, WindowConfig};

@@ -7,11 +7,11 @@ use ort::session::Session;
 use sha2::{Digest, Sha256};
 
 use crate::classify::{OnnxClassifier, SpecialTokenIds};
+use crate::extractor::{CPU_BATCH_SIZE, GPU_BATCH_SIZE};
 use crate::labels::LabelScheme;
 use crate::manifest::{Manifest, MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE};
 use crate::runtime::{self, Device, RuntimeOptions};
 use crate::tokenize::NoteTokenizer;
-use crate::extractor::{CPU_BATCH_SIZE, GPU_BATCH_SIZE};
 use crate::{Error, Extractor, Result, WindowConfig};
 
 /// What a loaded model is, for listing it.

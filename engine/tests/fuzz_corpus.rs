@@ -11,7 +11,9 @@ fn every_corpus_input_extracts_with_offsets_that_hold() {
     for entry in std::fs::read_dir(&corpus).expect("the committed corpus") {
         let data = std::fs::read(entry.unwrap().path()).unwrap();
         let note = String::from_utf8_lossy(&data);
-        let entities = extractor.extract(&note).expect("extraction of text never fails");
+        let entities = extractor
+            .extract(&note)
+            .expect("extraction of text never fails");
         common::assert_offsets_hold(&note, &entities);
         inputs += 1;
     }

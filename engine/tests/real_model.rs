@@ -215,8 +215,14 @@ fn a_batch_of_notes_gives_exactly_what_each_note_gives_alone() {
         "Headache and nausea after ibuprofen.",
     ];
     let mut extractor = extractor();
-    let alone: Vec<Vec<Entity>> = notes.iter().map(|n| extractor.extract(n).unwrap()).collect();
+    let alone: Vec<Vec<Entity>> = notes
+        .iter()
+        .map(|n| extractor.extract(n).unwrap())
+        .collect();
     let together = extractor.extract_many(&notes, &mut || {}).unwrap();
     assert_eq!(alone, together);
-    assert!(alone.iter().filter(|e| !e.is_empty()).count() >= 3, "{alone:?}");
+    assert!(
+        alone.iter().filter(|e| !e.is_empty()).count() >= 3,
+        "{alone:?}"
+    );
 }

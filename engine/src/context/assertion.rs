@@ -1,0 +1,500 @@
+//! Assertion status of an entity (present, absent, possible, hypothetical, historical, or about a
+//! family member): ConText-style rules over the entity's sentence.
+//!
+//! A trigger phrase ("denies", "rule out", "history of", "mother") reaches forward, backward or both
+//! ways from where it stands, to the end of the sentence, to a terminating phrase ("but", "which") or
+//! to [`MAX_SCOPE_WORDS`] words, whichever comes first. Pseudo-triggers ("no change", "gram negative")
+//! are matched so that their words trigger nothing. The lexicon is `assertion_rules.tsv`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use super::sections::Section;
+use super::words::{phrase_words, Word};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Assertion {
+    Present,
+    Absent,
+    Possible,
+    Hypothetical,
+    Historical,
+    Family,
+}
+
+impl Assertion {
+    pub const ALL: [Assertion; 6] = [
+        Assertion::Present,
+        Assertion::Absent,
+        Assertion::Possible,
+        Assertion::Hypothetical,
+        Assertion::Historical,
+        Assertion::Family,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Assertion::Present => "present",
+            Assertion::Absent => "absent",
+            Assertion::Possible => "possible",
+            Assertion::Hypothetical => "hypothetical",
+            Assertion::Historical => "historical",
+            Assertion::Family => "family",
+        }
+    }
+
+    /// Which status wins when several triggers reach one entity: a mention about someone else is
+    /// never the patient's, a hypothetical one never happened, and a negated history is no history.
+    fn precedence(self) -> u8 {
+        match self {
+            Assertion::Family => 5,
+            Assertion::Hypothetical => 4,
+            Assertion::Absent => 3,
+            Assertion::Possible => 2,
+            Assertion::Historical => 1,
+            Assertion::Present => 0,
+        }
+    }
+}
+
+impl fmt::Display for Assertion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Assertion {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Assertion::ALL
+            .into_iter()
+            .find(|a| a.as_str() == name)
+            .ok_or_else(|| format!("unknown assertion \"{name}\""))
+    }
+}
+
+/// The farthest a trigger reaches, in words (letters and digits; punctuation does not count). Long
+/// enough for "denies fever, chills, night sweats or weight loss", short enough that a stray "no"
+/// does not negate the rest of a run-on sentence.
+pub const MAX_SCOPE_WORDS: usize = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Forward,
+    Backward,
+    Both,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    Assert(Assertion, Direction),
+    Pseudo,
+    /// Ends the scope of triggers of one status, or of all when `None`.
+    Terminate(Option<Assertion>),
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    words: Vec<String>,
+    effect: Effect,
+}
+
+/// A trigger lexicon, indexed by first word.
+#[derive(Debug, Clone)]
+pub struct AssertionRules {
+    by_first_word: HashMap<String, Vec<Rule>>,
+}
+
+/// A rule found in a sentence, over word positions.
+#[derive(Debug, Clone, PartialEq)]
+struct Found {
+    words: Range<usize>,
+    effect: Effect,
+}
+
+impl AssertionRules {
+    /// The lexicon shipped with the engine.
+    pub fn builtin() -> &'static AssertionRules {
+        static RULES: OnceLock<AssertionRules> = OnceLock::new();
+        RULES.get_or_init(|| {
+            AssertionRules::parse(include_str!("assertion_rules.tsv"))
+                .expect("the shipped assertion rules parse")
+        })
+    }
+
+    /// Reads `phrase<TAB>category<TAB>direction` lines; `#` starts a comment line.
+    pub fn parse(tsv: &str) -> Result<AssertionRules, String> {
+        let mut by_first_word: HashMap<String, Vec<Rule>> = HashMap::new();
+        for (number, line) in tsv.lines().enumerate() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let fields: Vec<&str> = line.split('\t').collect();
+            let [phrase, category, direction] = fields[..] else {
+                return Err(format!(
+                    "line {}: expected 3 tab-separated fields",
+                    number + 1
+                ));
+            };
+            let effect =
+                effect(category, direction).map_err(|e| format!("line {}: {e}", number + 1))?;
+            let words = phrase_words(phrase);
+            let Some(first) = words.first().cloned() else {
+                return Err(format!("line {}: empty phrase", number + 1));
+            };
+            by_first_word
+                .entry(first)
+                .or_default()
+                .push(Rule { words, effect });
+        }
+        for rules in by_first_word.values_mut() {
+            rules.sort_by_key(|rule| std::cmp::Reverse(rule.words.len()));
+        }
+        Ok(AssertionRules { by_first_word })
+    }
+
+    /// Every rule in `words`, scanning left to right and taking the longest phrase at each word.
+    fn find(&self, words: &[Word]) -> Vec<Found> {
+        let mut found = Vec::new();
+        let mut at = 0;
+        while at < words.len() {
+            let longest = self.by_first_word.get(&words[at].text).and_then(|rules| {
+                rules.iter().find(|rule| {
+                    words[at..].len() >= rule.words.len()
+                        && rule
+                            .words
+                            .iter()
+                            .zip(&words[at..])
+                            .all(|(r, w)| *r == w.text)
+                })
+            });
+            match longest {
+                Some(rule) => {
+                    found.push(Found {
+                        words: at..at + rule.words.len(),
+                        effect: rule.effect,
+                    });
+                    at += rule.words.len();
+                }
+                None => at += 1,
+            }
+        }
+        found
+    }
+
+    /// The status of the entity covering `entity` (word positions within `sentence`).
+    pub fn assertion(
+        &self,
+        sentence: &[Word],
+        entity: Range<usize>,
+        section: Option<Section>,
+    ) -> Assertion {
+        let found = self.find(sentence);
+        let mut status = match section {
+            Some(Section::FamilyHistory) => Assertion::Family,
+            Some(Section::PastMedicalHistory | Section::PastSurgicalHistory) => {
+                Assertion::Historical
+            }
+            _ => Assertion::Present,
+        };
+        for trigger in &found {
+            let Effect::Assert(candidate, direction) = trigger.effect else {
+                continue;
+            };
+            if candidate.precedence() > status.precedence()
+                && reaches(sentence, &found, trigger, direction, &entity)
+            {
+                status = candidate;
+            }
+        }
+        status
+    }
+}
+
+fn effect(category: &str, direction: &str) -> Result<Effect, String> {
+    let direction_of = |name: &str| match name {
+        "forward" => Ok(Direction::Forward),
+        "backward" => Ok(Direction::Backward),
+        "both" => Ok(Direction::Both),
+        other => Err(format!("unknown direction \"{other}\"")),
+    };
+    match category {
+        "pseudo" => Ok(Effect::Pseudo),
+        "terminate" if direction == "-" => Ok(Effect::Terminate(None)),
+        "terminate" => Ok(Effect::Terminate(Some(direction.parse()?))),
+        status => {
+            let status: Assertion = status.parse()?;
+            if status == Assertion::Present {
+                return Err("\"present\" is what no trigger means, not a trigger".into());
+            }
+            Ok(Effect::Assert(status, direction_of(direction)?))
+        }
+    }
+}
+
+/// Whether `trigger` reaches the entity: in its direction, with no terminator of its status between
+/// them and no more than [`MAX_SCOPE_WORDS`] words apart. A trigger inside the entity's own words
+/// ("history of asthma" tagged whole) reaches it.
+fn reaches(
+    sentence: &[Word],
+    found: &[Found],
+    trigger: &Found,
+    direction: Direction,
+    entity: &Range<usize>,
+) -> bool {
+    let status = match trigger.effect {
+        Effect::Assert(status, _) => status,
+        _ => return false,
+    };
+    let inside = trigger.words.start >= entity.start && trigger.words.end <= entity.end;
+    let forward = direction != Direction::Backward && trigger.words.end <= entity.start;
+    let backward = direction != Direction::Forward && trigger.words.start >= entity.end;
+    let gap = if inside {
+        return true;
+    } else if forward {
+        trigger.words.end..entity.start
+    } else if backward {
+        entity.end..trigger.words.start
+    } else {
+        return false;
+    };
+    let words_between = sentence[gap.clone()]
+        .iter()
+        .filter(|w| w.text.chars().any(char::is_alphanumeric))
+        .count();
+    let terminated = found.iter().any(|other| {
+        matches!(other.effect, Effect::Terminate(ends) if ends.is_none_or(|s| s == status))
+            && other.words.start >= gap.start
+            && other.words.end <= gap.end
+    });
+    words_between <= MAX_SCOPE_WORDS && !terminated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::words::words;
+
+    /// The status of `target` (its first occurrence) in `sentence`.
+    fn status_in(sentence: &str, target: &str, section: Option<Section>) -> Assertion {
+        let words = words(sentence);
+        let target_words = phrase_words(target);
+        let start = (0..words.len())
+            .find(|&i| {
+                words[i..]
+                    .iter()
+                    .zip(&target_words)
+                    .filter(|(w, t)| w.text == **t)
+                    .count()
+                    == target_words.len()
+            })
+            .expect("target in sentence");
+        AssertionRules::builtin().assertion(&words, start..start + target_words.len(), section)
+    }
+
+    fn status(sentence: &str, target: &str) -> Assertion {
+        status_in(sentence, target, None)
+    }
+
+    #[test]
+    fn no_trigger_means_present() {
+        assert_eq!(
+            status("Patient has chest pain.", "chest pain"),
+            Assertion::Present
+        );
+    }
+
+    #[test]
+    fn negation_forward_and_backward() {
+        assert_eq!(
+            status("She denies chest pain.", "chest pain"),
+            Assertion::Absent
+        );
+        assert_eq!(
+            status(
+                "Negative for fever, chills or night sweats.",
+                "night sweats"
+            ),
+            Assertion::Absent
+        );
+        assert_eq!(
+            status("Pulmonary embolism was ruled out.", "pulmonary embolism"),
+            Assertion::Absent
+        );
+        assert_eq!(status("No h/o diabetes.", "diabetes"), Assertion::Absent);
+    }
+
+    #[test]
+    fn uncertainty() {
+        assert_eq!(
+            status("Findings concerning for pneumonia.", "pneumonia"),
+            Assertion::Possible
+        );
+        assert_eq!(
+            status("We cannot rule out sepsis.", "sepsis"),
+            Assertion::Possible
+        );
+        assert_eq!(
+            status("Sepsis cannot be excluded.", "sepsis"),
+            Assertion::Possible
+        );
+        assert_eq!(
+            status("Rule out myocardial infarction.", "myocardial infarction"),
+            Assertion::Possible
+        );
+    }
+
+    #[test]
+    fn hypothetical() {
+        assert_eq!(
+            status("Return if she develops fever.", "fever"),
+            Assertion::Hypothetical
+        );
+        assert_eq!(
+            status("Tylenol as needed for pain.", "pain"),
+            Assertion::Hypothetical
+        );
+    }
+
+    #[test]
+    fn historical() {
+        assert_eq!(
+            status("History of asthma.", "asthma"),
+            Assertion::Historical
+        );
+        assert_eq!(
+            status("Status post appendectomy.", "appendectomy"),
+            Assertion::Historical
+        );
+        assert_eq!(
+            status("Had pneumonia 3 years ago.", "pneumonia"),
+            Assertion::Historical
+        );
+        assert_eq!(
+            status("History of present illness: cough.", "cough"),
+            Assertion::Present
+        );
+    }
+
+    #[test]
+    fn family() {
+        assert_eq!(
+            status("Mother had breast cancer.", "breast cancer"),
+            Assertion::Family
+        );
+        assert_eq!(
+            status("Breast cancer in her sister.", "breast cancer"),
+            Assertion::Family
+        );
+        assert_eq!(
+            status(
+                "Lives with her mother, the patient has diabetes.",
+                "diabetes"
+            ),
+            Assertion::Present
+        );
+    }
+
+    #[test]
+    fn pseudo_triggers_trigger_nothing() {
+        assert_eq!(
+            status("No change in her hypertension.", "hypertension"),
+            Assertion::Present
+        );
+        assert_eq!(
+            status("Gram negative sepsis.", "sepsis"),
+            Assertion::Present
+        );
+        assert_eq!(
+            status("Aspirin prior to surgery.", "aspirin"),
+            Assertion::Present
+        );
+    }
+
+    #[test]
+    fn terminators_end_the_scope() {
+        assert_eq!(
+            status("Denies fever but reports cough.", "cough"),
+            Assertion::Present
+        );
+        assert_eq!(
+            status("No fever, however she has a cough.", "cough"),
+            Assertion::Present
+        );
+    }
+
+    #[test]
+    fn scope_is_limited_in_words() {
+        let far =
+            "No fever and then one two three four five six seven eight nine ten eleven cough.";
+        assert_eq!(status(far, "cough"), Assertion::Present);
+        assert_eq!(status(far, "fever"), Assertion::Absent);
+    }
+
+    #[test]
+    fn precedence_family_then_hypothetical_then_absent() {
+        assert_eq!(
+            status("No family history of diabetes.", "diabetes"),
+            Assertion::Family
+        );
+        assert_eq!(
+            status("No history of diabetes.", "diabetes"),
+            Assertion::Absent
+        );
+        assert_eq!(
+            status("If no improvement, consider pneumonia.", "pneumonia"),
+            Assertion::Hypothetical
+        );
+    }
+
+    #[test]
+    fn a_trigger_inside_the_entity_counts() {
+        assert_eq!(
+            status(
+                "Previous myocardial infarction.",
+                "previous myocardial infarction"
+            ),
+            Assertion::Historical
+        );
+    }
+
+    #[test]
+    fn sections_set_the_default() {
+        assert_eq!(
+            status_in("Diabetes.", "diabetes", Some(Section::FamilyHistory)),
+            Assertion::Family
+        );
+        assert_eq!(
+            status_in("Asthma.", "asthma", Some(Section::PastMedicalHistory)),
+            Assertion::Historical
+        );
+        assert_eq!(
+            status_in("No asthma.", "asthma", Some(Section::PastMedicalHistory)),
+            Assertion::Absent
+        );
+        assert_eq!(
+            status_in("Penicillin.", "penicillin", Some(Section::Allergies)),
+            Assertion::Present
+        );
+    }
+
+    #[test]
+    fn malformed_rules_are_refused_with_their_line() {
+        assert!(AssertionRules::parse("no\tabsent")
+            .unwrap_err()
+            .contains("line 1"));
+        assert!(AssertionRules::parse("no\tmaybe\tforward")
+            .unwrap_err()
+            .contains("maybe"));
+        assert!(AssertionRules::parse("no\tabsent\tsideways")
+            .unwrap_err()
+            .contains("sideways"));
+        assert!(AssertionRules::parse("# c\nno\tpresent\tforward")
+            .unwrap_err()
+            .contains("line 2"));
+    }
+}

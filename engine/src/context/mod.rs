@@ -1,0 +1,123 @@
+//! What surrounds an entity in its note: the section it sits in and its assertion status.
+//!
+//! Rule-based stages run after the model, composed by [`NoteContext`]: [`words`] (lower-cased words
+//! with character offsets) → [`sections`] (headings) → [`sentences`] (the reach of a trigger) →
+//! [`assertion`] (ConText-style triggers). They are cheap next to inference and need no model.
+
+pub mod assertion;
+pub mod sections;
+pub mod sentences;
+pub mod words;
+
+use std::ops::Range;
+
+pub use assertion::{Assertion, AssertionRules};
+pub use sections::Section;
+
+use sections::Heading;
+use words::Word;
+
+/// A note split into words, sentences and sections, ready to answer for any entity of it.
+pub struct NoteContext {
+    words: Vec<Word>,
+    headings: Vec<Heading>,
+    /// Word positions of each sentence, in order.
+    sentences: Vec<Range<usize>>,
+}
+
+impl NoteContext {
+    pub fn new(text: &str) -> NoteContext {
+        let words = words::words(text);
+        let headings = sections::headings(text);
+        // A heading neither joins the sentence before it nor reaches into its section's text.
+        let breaks: Vec<usize> = headings
+            .iter()
+            .flat_map(|h| [h.chars.start, h.chars.end])
+            .collect();
+        let sentences = sentences::sentences(text, &breaks)
+            .into_iter()
+            .map(|chars| {
+                let first = words.partition_point(|w| w.chars.start < chars.start);
+                let end = words.partition_point(|w| w.chars.start < chars.end);
+                first..end
+            })
+            .collect();
+        NoteContext {
+            words,
+            headings,
+            sentences,
+        }
+    }
+
+    /// The section of the entity at these characters.
+    pub fn section(&self, entity: &Range<usize>) -> Option<Section> {
+        sections::section_at(&self.headings, entity.start)
+    }
+
+    /// The assertion status of the entity at these characters, under `rules`.
+    pub fn assertion(&self, rules: &AssertionRules, entity: &Range<usize>) -> Assertion {
+        let first = self.words.partition_point(|w| w.chars.end <= entity.start);
+        let end = self.words.partition_point(|w| w.chars.start < entity.end);
+        let Some(sentence) = self
+            .sentences
+            .iter()
+            .find(|s| s.start <= first && first < s.end)
+        else {
+            return Assertion::Present;
+        };
+        let in_sentence = first - sentence.start..end.min(sentence.end) - sentence.start;
+        rules.assertion(
+            &self.words[sentence.clone()],
+            in_sentence,
+            self.section(entity),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn annotate(note: &str, mention: &str) -> (Assertion, Option<Section>) {
+        let byte = note.find(mention).expect("mention in note");
+        let start = note[..byte].chars().count();
+        let entity = start..start + mention.chars().count();
+        let context = NoteContext::new(note);
+        (
+            context.assertion(AssertionRules::builtin(), &entity),
+            context.section(&entity),
+        )
+    }
+
+    #[test]
+    fn a_trigger_does_not_cross_sentences_or_headings() {
+        let note = "She denies fever. Cough for 3 days.\nFAMILY HISTORY: Father with diabetes.\nMEDICATIONS: metformin.";
+        assert_eq!(annotate(note, "fever"), (Assertion::Absent, None));
+        assert_eq!(annotate(note, "Cough"), (Assertion::Present, None));
+        assert_eq!(
+            annotate(note, "diabetes"),
+            (Assertion::Family, Some(Section::FamilyHistory))
+        );
+        assert_eq!(
+            annotate(note, "metformin"),
+            (Assertion::Present, Some(Section::Medications))
+        );
+    }
+
+    #[test]
+    fn offsets_count_characters_not_bytes() {
+        let note = "Ödem und Übelkeit. No nausea.";
+        assert_eq!(annotate(note, "nausea").0, Assertion::Absent);
+        assert_eq!(annotate(note, "Übelkeit").0, Assertion::Present);
+    }
+
+    #[test]
+    fn entities_outside_any_word_are_present() {
+        let context = NoteContext::new("   ");
+        assert_eq!(
+            context.assertion(AssertionRules::builtin(), &(0..2)),
+            Assertion::Present
+        );
+        assert_eq!(context.section(&(0..2)), None);
+    }
+}
