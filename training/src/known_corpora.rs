@@ -100,7 +100,7 @@ fn ncbi_disease(label: &str) -> Option<EntityType> {
     }
 }
 
-fn maccrobat(label: &str) -> Option<EntityType> {
+pub(crate) fn maccrobat(label: &str) -> Option<EntityType> {
     match label {
         "Medication" => Some(Medication),
         "Disease_disorder" => Some(Disease),

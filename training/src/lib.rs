@@ -10,6 +10,7 @@
 //! Errors name the file and line but never carry note text, same rule as the engine: corpora and
 //! predictions may one day be real notes, and error messages end up in logs.
 
+pub mod assertion_eval;
 pub mod combine;
 pub mod corpus;
 pub mod dataset;

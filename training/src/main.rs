@@ -16,7 +16,7 @@ use clinical_ner_training::corpus::{Corpus, Span};
 use clinical_ner_training::metrics::{self, Report, ScoreOptions, Scoreboard};
 use clinical_ner_training::readers::{self, notes, notes::CsvColumns};
 use clinical_ner_training::teachers::{Teacher, TeacherSources};
-use clinical_ner_training::{dataset, known_corpora, predictions, selection};
+use clinical_ner_training::{assertion_eval, dataset, known_corpora, predictions, selection};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
@@ -108,6 +108,21 @@ enum MergedOutput {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Score the engine's assertion rules (present, absent, possible, historical, …) on MACCROBAT's
+    /// gold polarity and history annotations: per-class table, confusion matrix and the errors.
+    AssertionEval {
+        #[command(flatten)]
+        data: DataDir,
+        /// Also write the report as Markdown here.
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+        /// Also write the scores and every error as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Errors shown per (gold, predicted) pair.
+        #[arg(long, default_value_t = 4)]
+        examples: usize,
+    },
     /// Documents, characters and gold spans per entity type of each corpus.
     CorpusStats {
         #[command(flatten)]
@@ -204,6 +219,17 @@ type Outcome = Result<(), Box<dyn std::error::Error>>;
 fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
         Command::CorpusStats { data, names } => corpus_stats(&data.data_dir, &names),
+        Command::AssertionEval {
+            data,
+            markdown,
+            json,
+            examples,
+        } => assertion_eval(
+            &data.data_dir,
+            markdown.as_deref(),
+            json.as_deref(),
+            examples,
+        ),
         Command::Evaluate {
             documents,
             predictions,
@@ -264,6 +290,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn assertion_eval(
+    data_dir: &Path,
+    markdown: Option<&Path>,
+    json: Option<&Path>,
+    examples: usize,
+) -> Outcome {
+    let report = assertion_eval::evaluate_maccrobat(data_dir)?;
+    let table = report.markdown(examples);
+    print!("{table}");
+    if let Some(path) = markdown {
+        std::fs::write(path, &table)?;
+    }
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+    }
+    Ok(())
 }
 
 fn corpus_stats(data_dir: &Path, names: &[String]) -> Outcome {

@@ -33,8 +33,8 @@ pub fn sentences(text: &str, breaks: &[usize]) -> Vec<Range<usize>> {
     }
     let mut sentences = Vec::new();
     let mut start = 0;
-    for position in 1..=chars.len() {
-        if ends[position] || position == chars.len() {
+    for (position, &ends_here) in ends.iter().enumerate().skip(1) {
+        if ends_here || position == chars.len() {
             push_trimmed(&chars, start..position, &mut sentences);
             start = position;
         }

@@ -3,7 +3,8 @@
 //!
 //! A discontinuous mention keeps only its first fragment: the product's entities are contiguous, and
 //! the first fragment is the head of the mention in the corpora seen (e.g. "pain … in the left leg").
-//! Event, relation, attribute and note lines are not mentions and are skipped.
+//! Event, relation, attribute and note lines are not mentions: [`parse`] skips them, and [`annotations`]
+//! reads the attributes (through events) for the assertion evaluation.
 
 use std::path::Path;
 
@@ -75,14 +76,7 @@ pub fn parse(
             continue;
         };
         let discontinuous = offsets.contains(';');
-        let first = offsets
-            .split(';')
-            .next()
-            .expect("split yields at least once");
-        let (start, end) = first
-            .split_once(' ')
-            .and_then(|(s, e)| Some((s.parse().ok()?, e.parse().ok()?)))
-            .ok_or_else(malformed)?;
+        let (start, end) = first_fragment(offsets).ok_or_else(malformed)?;
         let covered = chars.slice(start, end).map_err(error)?;
         // brat writes a discontinuous mention as its fragments joined by a space, so the first fragment
         // is a prefix of it.
@@ -102,6 +96,82 @@ pub fn parse(
     }
     spans.sort();
     Ok(Document { id, text, spans })
+}
+
+/// `START END` of the first fragment of `START END[;START END…]`.
+fn first_fragment(offsets: &str) -> Option<(usize, usize)> {
+    let first = offsets.split(';').next()?;
+    let (start, end) = first.split_once(' ')?;
+    Some((start.parse().ok()?, end.parse().ok()?))
+}
+
+/// A text-bound annotation (`T` line) of any label, with the attributes (`A` lines) attached to it
+/// directly or through an event (`E` line) that it triggers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annotation {
+    pub label: String,
+    /// Characters of the first fragment.
+    pub start: usize,
+    pub end: usize,
+    /// (attribute name, value), e.g. ("POLARITY", "NEG").
+    pub attributes: Vec<(String, String)>,
+}
+
+/// Every `T` line of an `.ann` with its attributes, in file order. Lines of other kinds and lines
+/// that do not parse are skipped: [`parse`] is where a file's well-formedness is checked.
+pub fn annotations(ann: &str) -> Vec<Annotation> {
+    let mut found: Vec<(String, Annotation)> = Vec::new();
+    let mut event_triggers: Vec<(String, String)> = Vec::new();
+    let mut attributes: Vec<(String, String, String)> = Vec::new();
+    for line in ann.lines() {
+        let mut fields = line.split('\t');
+        let (Some(id), Some(body)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let mut words = body.split(' ');
+        match id.chars().next() {
+            Some('T') => {
+                let Some((label, offsets)) = body.split_once(' ') else {
+                    continue;
+                };
+                if let Some((start, end)) = first_fragment(offsets) {
+                    let annotation = Annotation {
+                        label: label.to_owned(),
+                        start,
+                        end,
+                        attributes: Vec::new(),
+                    };
+                    found.push((id.to_owned(), annotation));
+                }
+            }
+            Some('E') => {
+                if let Some((_, trigger)) = words.next().and_then(|w| w.split_once(':')) {
+                    event_triggers.push((id.to_owned(), trigger.to_owned()));
+                }
+            }
+            Some('A') => {
+                if let (Some(name), Some(target), Some(value)) =
+                    (words.next(), words.next(), words.next())
+                {
+                    attributes.push((target.to_owned(), name.to_owned(), value.to_owned()));
+                }
+            }
+            _ => {}
+        }
+    }
+    for (target, name, value) in attributes {
+        let text_bound = event_triggers
+            .iter()
+            .find(|(event, _)| *event == target)
+            .map_or(target.as_str(), |(_, trigger)| trigger.as_str());
+        if let Some((_, annotation)) = found.iter_mut().find(|(id, _)| id == text_bound) {
+            annotation.attributes.push((name, value));
+        }
+    }
+    found
+        .into_iter()
+        .map(|(_, annotation)| annotation)
+        .collect()
 }
 
 #[cfg(test)]
@@ -137,6 +207,30 @@ mod tests {
             ]
         );
         assert_eq!(doc.id, "case");
+    }
+
+    #[test]
+    fn annotations_carry_attributes_of_their_events() {
+        let ann = "T1\tSign_symptom 16 20;28 36\tpain left leg\n\
+                   T2\tMedication 44 53\tibuprofen\n\
+                   E1\tSign_symptom:T1\n\
+                   A1\tPOLARITY E1 NEG\n\
+                   A2\tPOLARITY T2 UNCERTAIN\n\
+                   R1\tMODIFY Arg1:T3 Arg2:T1\n";
+        let found = annotations(ann);
+        assert_eq!(found.len(), 2);
+        assert_eq!(
+            (found[0].label.as_str(), found[0].start, found[0].end),
+            ("Sign_symptom", 16, 20)
+        );
+        assert_eq!(
+            found[0].attributes,
+            vec![("POLARITY".to_string(), "NEG".to_string())]
+        );
+        assert_eq!(
+            found[1].attributes,
+            vec![("POLARITY".to_string(), "UNCERTAIN".to_string())]
+        );
     }
 
     #[test]
