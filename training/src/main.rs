@@ -123,6 +123,12 @@ enum Command {
         #[arg(long, default_value_t = 4)]
         examples: usize,
     },
+    /// Which note sections the engine recognises in documents: notes with any heading, and headings
+    /// per section (a Markdown table).
+    SectionStats {
+        #[command(flatten)]
+        documents: Documents,
+    },
     /// Documents, characters and gold spans per entity type of each corpus.
     CorpusStats {
         #[command(flatten)]
@@ -282,6 +288,7 @@ fn main() -> ExitCode {
             best_at_any_cost,
         } => merge(&documents, &selections, &teachers, output, best_at_any_cost),
         Command::ExportNotes { documents } => export_notes(&documents),
+        Command::SectionStats { documents } => section_stats(&documents),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -389,6 +396,29 @@ fn markdown(report: &Report) -> String {
         table += &row(t.entity_type.as_str(), &t.scores);
     }
     table + &row("micro", &report.micro)
+}
+
+fn section_stats(documents: &Documents) -> Outcome {
+    let corpus = documents.load()?;
+    let mut per_section: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut with_heading = 0;
+    for document in &corpus.documents {
+        let headings = clinical_ner_engine::context::sections::headings(&document.text);
+        with_heading += usize::from(!headings.is_empty());
+        for heading in headings {
+            *per_section.entry(heading.section.as_str()).or_default() += 1;
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{with_heading} of {} documents have a recognised heading.\n\n| section | headings |\n|---|---:|",
+        corpus.documents.len()
+    )?;
+    for (section, count) in per_section {
+        writeln!(out, "| {section} | {count} |")?;
+    }
+    Ok(())
 }
 
 fn export_notes(documents: &Documents) -> Outcome {
