@@ -34,6 +34,9 @@ pub enum Error {
     #[error("unknown device \"{0}\" (expected cpu, cuda or auto)")]
     UnknownDevice(String),
 
+    #[error("invalid vocabulary file \"{path}\": {reason}")]
+    Vocabulary { path: PathBuf, reason: String },
+
     #[error("the tokenizer could not encode the note")]
     Tokenize,
 
@@ -61,6 +64,9 @@ impl Error {
                 "Set clinical_ner.device to 'cpu', or to 'auto' to use a GPU only where one works."
             }
             Error::UnknownDevice(_) => "Use one of: cpu, cuda, auto.",
+            Error::Vocabulary { .. } => {
+                "Set clinical_ner.vocabulary_path to a folder built by `clinical-ner-train vocabulary` (terms.tsv, manifest.json), or to '' for entities without codes."
+            }
             Error::Tokenize => "The note could not be split into tokens; check that it is valid text.",
             Error::Inference { .. } => "Retry; if it persists, try clinical_ner.device = 'cpu' and report the model version.",
         }

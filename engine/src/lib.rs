@@ -18,6 +18,7 @@ mod entity;
 mod error;
 mod extractor;
 pub mod labels;
+pub mod linking;
 pub mod manifest;
 pub mod model;
 pub mod runtime;

@@ -16,11 +16,13 @@ pub mod corpus;
 pub mod dataset;
 mod error;
 pub mod known_corpora;
+pub mod link_eval;
 pub mod metrics;
 pub mod predictions;
 pub mod readers;
 pub mod selection;
 pub mod teachers;
+pub mod vocabulary;
 
 pub use error::{Error, Problem};
 

@@ -16,7 +16,9 @@ use clinical_ner_training::corpus::{Corpus, Span};
 use clinical_ner_training::metrics::{self, Report, ScoreOptions, Scoreboard};
 use clinical_ner_training::readers::{self, notes, notes::CsvColumns};
 use clinical_ner_training::teachers::{Teacher, TeacherSources};
-use clinical_ner_training::{assertion_eval, dataset, known_corpora, predictions, selection};
+use clinical_ner_training::{
+    assertion_eval, dataset, known_corpora, link_eval, predictions, selection, vocabulary,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
@@ -122,6 +124,27 @@ enum Command {
         /// Errors shown per (gold, predicted) pair.
         #[arg(long, default_value_t = 4)]
         examples: usize,
+    },
+    /// Build the engine's linking vocabulary (terms.tsv, manifest.json) from the open vocabularies in
+    /// the data folder; `clinical_ner.vocabulary_path` points the extension at it.
+    Vocabulary {
+        #[command(flatten)]
+        data: DataDir,
+        /// Folder to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Linking accuracy on BC5CDR's MeSH-coded gold mentions, per entity type and linking step;
+    /// approximate-match thresholds compared on the development split, the chosen one on test.
+    LinkEval {
+        #[command(flatten)]
+        data: DataDir,
+        /// A vocabulary folder (from `vocabulary`); built from the data folder when absent.
+        #[arg(long)]
+        vocabulary: Option<PathBuf>,
+        /// Also write the report as Markdown here.
+        #[arg(long)]
+        markdown: Option<PathBuf>,
     },
     /// Which note sections the engine recognises in documents: notes with any heading, and headings
     /// per section (a Markdown table).
@@ -289,6 +312,12 @@ fn main() -> ExitCode {
         } => merge(&documents, &selections, &teachers, output, best_at_any_cost),
         Command::ExportNotes { documents } => export_notes(&documents),
         Command::SectionStats { documents } => section_stats(&documents),
+        Command::Vocabulary { data, out } => build_vocabulary(&data.data_dir, &out),
+        Command::LinkEval {
+            data,
+            vocabulary,
+            markdown,
+        } => link_eval(&data.data_dir, vocabulary.as_deref(), markdown.as_deref()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -396,6 +425,79 @@ fn markdown(report: &Report) -> String {
         table += &row(t.entity_type.as_str(), &t.scores);
     }
     table + &row("micro", &report.micro)
+}
+
+fn build_vocabulary(data_dir: &Path, out: &Path) -> Outcome {
+    let (terms, manifest) = vocabulary::build(data_dir)?;
+    vocabulary::write(out, &terms, &manifest)?;
+    let counts: Vec<String> = manifest
+        .term_counts
+        .iter()
+        .map(|(system, n)| format!("{system} {n}"))
+        .collect();
+    eprintln!(
+        "{} terms ({}) in {}",
+        terms.len(),
+        counts.join(", "),
+        out.display()
+    );
+    Ok(())
+}
+
+fn link_eval(data_dir: &Path, folder: Option<&Path>, markdown: Option<&Path>) -> Outcome {
+    let started = std::time::Instant::now();
+    let mut loaded = match folder {
+        Some(folder) => clinical_ner_engine::linking::Vocabulary::load(folder)?,
+        None => {
+            clinical_ner_engine::linking::Vocabulary::from_terms(vocabulary::build(data_dir)?.0)
+        }
+    };
+    let load_seconds = started.elapsed().as_secs_f64();
+    let crosswalk = link_eval::Crosswalk::load(data_dir)?;
+    let mut report = format!(
+        "{} terms, loaded in {load_seconds:.2} s.\n\n",
+        loaded.term_count()
+    );
+    let dev = link_eval::bc5cdr_mentions(data_dir, "dev")?;
+    report += "Approximate-match threshold on bc5cdr-dev (above 1: no approximate step):\n\n| threshold | medication accuracy | medication precision | disease accuracy | disease precision |\n|---|---:|---:|---:|---:|\n";
+    for threshold in [0.75, 0.80, 0.85, 0.90, 0.95, 1.01] {
+        loaded = loaded.with_approximate_threshold(threshold);
+        let scores = link_eval::score(&loaded, &crosswalk, &dev);
+        report += &format!(
+            "| {threshold:.2} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
+            scores[0].accuracy, scores[0].precision, scores[1].accuracy, scores[1].precision
+        );
+    }
+    loaded = loaded.with_approximate_threshold(clinical_ner_engine::linking::APPROXIMATE_THRESHOLD);
+    for split in ["dev", "test"] {
+        let mentions = link_eval::bc5cdr_mentions(data_dir, split)?;
+        let scores = link_eval::score(&loaded, &crosswalk, &mentions);
+        report += "\n";
+        report += &link_eval::markdown(
+            &format!(
+                "bc5cdr-{split}, threshold {} (steps: correct/linked):",
+                clinical_ner_engine::linking::APPROXIMATE_THRESHOLD
+            ),
+            &scores,
+        );
+        if split == "test" {
+            for s in &scores {
+                let wrong: Vec<String> =
+                    s.wrong.iter().map(|(m, p)| format!("{m} → {p}")).collect();
+                report += &format!(
+                    "\nWrong {} links (first {}): {}\n",
+                    s.entity_type,
+                    wrong.len(),
+                    wrong.join("; ")
+                );
+            }
+        }
+    }
+    print!("{report}");
+    if let Some(path) = markdown {
+        std::fs::write(path, &report)?;
+    }
+    Ok(())
 }
 
 fn section_stats(documents: &Documents) -> Outcome {

@@ -529,7 +529,11 @@ fn hpo_terms(data_dir: &Path) -> Result<HashMap<String, Vec<String>>> {
 
 /// The named columns of every row of a delimited table with a header; a short row reads as empty
 /// cells, as Python's `csv.DictReader` has it.
-fn read_table(path: &Path, delimiter: u8, columns: &[&'static str]) -> Result<Vec<Vec<String>>> {
+pub(crate) fn read_table(
+    path: &Path,
+    delimiter: u8,
+    columns: &[&'static str],
+) -> Result<Vec<Vec<String>>> {
     let text = crate::readers::read_text(path)?;
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)

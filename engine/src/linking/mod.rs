@@ -1,0 +1,651 @@
+//! Linking a mention to a code in an open vocabulary (DrugBank, Disease Ontology, HPO, Symptom
+//! Ontology), so that "Aspirin 81 mg", "ASA" and "aspirin" count as one drug in a `GROUP BY`.
+//!
+//! Steps, tried in this order over the entity type's code systems in preference order: exact (the
+//! term as written) or folded ([`normalize`]: case, punctuation, plurals, and for drugs doses and
+//! salts) → abbreviation (`abbreviations.tsv`, then the expansion folded) → approximate
+//! ([`approximate`]: misspellings). The first hit wins; its score says how it was found.
+//!
+//! A vocabulary folder holds `terms.tsv` and `manifest.json`. It is built from the data folder by
+//! `clinical-ner-train vocabulary` and never shipped in the repository: the sources' licences are
+//! theirs (see the manifest).
+
+pub mod approximate;
+pub mod normalize;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{EntityType, Error, Result};
+use approximate::TrigramIndex;
+use normalize::{drug_name, fold, lookup_keys};
+
+pub const TERMS_FILE: &str = "terms.tsv";
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const FORMAT_VERSION: u32 = 1;
+const TERMS_HEADER: &str = "entity_type\tcode_system\tcode\tpreferred_name\tterm";
+
+/// Lowest similarity an approximate match may have (normalised Damerau–Levenshtein, chosen on the
+/// BC5CDR development set, see docs/results.md).
+pub const APPROXIMATE_THRESHOLD: f64 = 0.85;
+
+/// Which code systems serve each entity type, best first. HPO names many diseases as phenotypes
+/// ("Hypertension"), and symptoms as often appear in the Disease Ontology.
+fn code_systems(entity_type: EntityType) -> &'static [&'static str] {
+    match entity_type {
+        EntityType::Medication => &["DrugBank"],
+        EntityType::Disease => &["DOID", "HPO"],
+        EntityType::Symptom => &["HPO", "SYMP", "DOID"],
+    }
+}
+
+/// One string of a vocabulary and the concept it names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    pub entity_type: EntityType,
+    pub code_system: String,
+    pub code: String,
+    pub preferred_name: String,
+    pub term: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LinkMethod {
+    Exact,
+    Folded,
+    Abbreviation,
+    Approximate,
+}
+
+impl LinkMethod {
+    pub const ALL: [LinkMethod; 4] = [
+        LinkMethod::Exact,
+        LinkMethod::Folded,
+        LinkMethod::Abbreviation,
+        LinkMethod::Approximate,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkMethod::Exact => "exact",
+            LinkMethod::Folded => "folded",
+            LinkMethod::Abbreviation => "abbreviation",
+            LinkMethod::Approximate => "approximate",
+        }
+    }
+
+    fn score(self) -> f32 {
+        match self {
+            LinkMethod::Exact => 1.0,
+            LinkMethod::Folded => 0.95,
+            LinkMethod::Abbreviation => 0.9,
+            LinkMethod::Approximate => {
+                unreachable!("an approximate match is scored by its similarity")
+            }
+        }
+    }
+}
+
+impl fmt::Display for LinkMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A mention's code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub code_system: String,
+    pub code: String,
+    pub preferred_name: String,
+    /// 1 exact, 0.95 folded, 0.9 abbreviation, else the approximate match's similarity (≥ 0.85).
+    pub score: f32,
+    pub method: LinkMethod,
+}
+
+/// Where a vocabulary's terms came from, for `clinical_ner_vocabulary()` and licence notices.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VocabularySource {
+    pub code_system: String,
+    pub file: String,
+    pub licence: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VocabularyManifest {
+    pub format_version: u32,
+    pub sources: Vec<VocabularySource>,
+    /// Terms per code system.
+    pub term_counts: BTreeMap<String, usize>,
+}
+
+struct Concept {
+    code_system: usize,
+    code: Box<str>,
+    preferred_name: Box<str>,
+}
+
+struct Entry {
+    concept: u32,
+    term: Box<str>,
+}
+
+/// One code system's terms, by folded key.
+#[derive(Default)]
+struct System {
+    name: String,
+    /// Entries of each key, the best first: a concept whose own name folds to the key, then by code.
+    by_key: HashMap<Box<str>, Vec<u32>>,
+    approximate: TrigramIndex,
+}
+
+pub struct Vocabulary {
+    approximate_threshold: f64,
+    concepts: Vec<Concept>,
+    entries: Vec<Entry>,
+    systems: Vec<System>,
+    abbreviations: HashMap<String, String>,
+    manifest: VocabularyManifest,
+}
+
+impl Vocabulary {
+    /// Reads a vocabulary folder (`terms.tsv` and `manifest.json`).
+    pub fn load(folder: &Path) -> Result<Vocabulary> {
+        let manifest_path = folder.join(MANIFEST_FILE);
+        let invalid = |path: &Path, reason: String| Error::Vocabulary {
+            path: path.to_owned(),
+            reason,
+        };
+        let manifest: VocabularyManifest = serde_json::from_slice(
+            &std::fs::read(&manifest_path).map_err(|e| invalid(&manifest_path, e.to_string()))?,
+        )
+        .map_err(|e| invalid(&manifest_path, format!("not a vocabulary manifest: {e}")))?;
+        if manifest.format_version != FORMAT_VERSION {
+            return Err(invalid(
+                &manifest_path,
+                format!(
+                    "format version {} (this build reads {FORMAT_VERSION})",
+                    manifest.format_version
+                ),
+            ));
+        }
+        let terms_path = folder.join(TERMS_FILE);
+        let text = std::fs::read_to_string(&terms_path)
+            .map_err(|e| invalid(&terms_path, e.to_string()))?;
+        let mut lines = text.lines();
+        if lines.next() != Some(TERMS_HEADER) {
+            return Err(invalid(
+                &terms_path,
+                format!("the first line must be the header \"{TERMS_HEADER}\""),
+            ));
+        }
+        let terms = lines
+            .enumerate()
+            .map(|(index, line)| {
+                parse_term(line).ok_or_else(|| {
+                    invalid(
+                        &terms_path,
+                        format!(
+                            "line {} is not 5 tab-separated fields of a known entity type",
+                            index + 2
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<Vec<Term>>>()?;
+        let mut vocabulary = Vocabulary::from_terms(terms);
+        vocabulary.manifest = manifest;
+        Ok(vocabulary)
+    }
+
+    /// A vocabulary of these terms (tests, the training tool), with a manifest that only counts them.
+    pub fn from_terms(terms: impl IntoIterator<Item = Term>) -> Vocabulary {
+        let mut systems: Vec<System> = Vec::new();
+        let mut concepts: Vec<Concept> = Vec::new();
+        let mut concept_ids: HashMap<(usize, String), u32> = HashMap::new();
+        let mut entries: Vec<Entry> = Vec::new();
+        let mut term_counts: BTreeMap<String, usize> = BTreeMap::new();
+        for term in terms {
+            let system = match systems.iter().position(|s| s.name == term.code_system) {
+                Some(index) => index,
+                None => {
+                    systems.push(System {
+                        name: term.code_system.clone(),
+                        ..System::default()
+                    });
+                    systems.len() - 1
+                }
+            };
+            let concept = *concept_ids
+                .entry((system, term.code.clone()))
+                .or_insert_with(|| {
+                    concepts.push(Concept {
+                        code_system: system,
+                        code: term.code.as_str().into(),
+                        preferred_name: term.preferred_name.as_str().into(),
+                    });
+                    (concepts.len() - 1) as u32
+                });
+            let key = fold(&term.term);
+            if key.is_empty() {
+                continue;
+            }
+            *term_counts.entry(term.code_system.clone()).or_default() += 1;
+            let entry = entries.len() as u32;
+            entries.push(Entry {
+                concept,
+                term: collapse(&term.term).into(),
+            });
+            // Every spelling is kept, even of a concept the key already has: exact matching needs it.
+            systems[system]
+                .by_key
+                .entry(key.into())
+                .or_default()
+                .push(entry);
+        }
+        for system in &mut systems {
+            for (key, keyed) in system.by_key.iter_mut() {
+                keyed.sort_by_cached_key(|&e| {
+                    let concept = &concepts[entries[e as usize].concept as usize];
+                    (
+                        fold(&concept.preferred_name) != **key,
+                        concept.code.clone(),
+                        e,
+                    )
+                });
+                keyed.shrink_to_fit();
+            }
+            let keys: Vec<Box<str>> = system.by_key.keys().cloned().collect();
+            keys.iter().for_each(|key| system.approximate.insert(key));
+            system.approximate.shrink_to_fit();
+        }
+        Vocabulary {
+            approximate_threshold: APPROXIMATE_THRESHOLD,
+            concepts,
+            entries,
+            systems,
+            abbreviations: abbreviations(),
+            manifest: VocabularyManifest {
+                format_version: FORMAT_VERSION,
+                sources: Vec::new(),
+                term_counts,
+            },
+        }
+    }
+
+    /// The same vocabulary with another lowest similarity for approximate matches (above 1: none).
+    pub fn with_approximate_threshold(mut self, threshold: f64) -> Vocabulary {
+        self.approximate_threshold = threshold;
+        self
+    }
+
+    pub fn term_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn manifest(&self) -> &VocabularyManifest {
+        &self.manifest
+    }
+
+    /// The best code for a mention of this type, or `None`.
+    pub fn link(&self, mention: &str, entity_type: EntityType) -> Option<Link> {
+        let mut keys = lookup_keys(mention);
+        if keys[0].is_empty() {
+            return None;
+        }
+        if entity_type == EntityType::Medication {
+            keys.extend(drug_name(&keys[0]));
+        }
+        let systems: Vec<&System> = code_systems(entity_type)
+            .iter()
+            .filter_map(|name| self.systems.iter().find(|s| s.name == *name))
+            .collect();
+        let written = collapse(mention);
+        // Exact and folded matches are equally certain: the code system's rank decides between them,
+        // and the exact spelling only raises the score.
+        let confident = systems.iter().find_map(|system| {
+            let keyed = keys
+                .iter()
+                .find_map(|key| system.by_key.get(key.as_str()))?;
+            Some(
+                match keyed
+                    .iter()
+                    .find(|&&e| *self.entries[e as usize].term == *written)
+                {
+                    Some(&entry) => {
+                        self.link_of(entry, LinkMethod::Exact.score(), LinkMethod::Exact)
+                    }
+                    None => self.link_of(keyed[0], LinkMethod::Folded.score(), LinkMethod::Folded),
+                },
+            )
+        });
+        if confident.is_some() {
+            return confident;
+        }
+        let lookup = |keys: &[String], method: LinkMethod| {
+            systems.iter().find_map(|system| {
+                keys.iter()
+                    .find_map(|key| system.by_key.get(key.as_str()))
+                    .map(|keyed| self.link_of(keyed[0], method.score(), method))
+            })
+        };
+        let expansions: Vec<String> = keys
+            .iter()
+            .filter_map(|key| self.abbreviations.get(key).cloned())
+            .collect();
+        if let Some(link) = lookup(&expansions, LinkMethod::Abbreviation) {
+            return Some(link);
+        }
+        systems.iter().find_map(|system| {
+            keys.iter().find_map(|key| {
+                let (nearest, similarity) = system
+                    .approximate
+                    .nearest(key, self.approximate_threshold)?;
+                let entry = system.by_key[nearest][0];
+                Some(self.link_of(entry, similarity as f32, LinkMethod::Approximate))
+            })
+        })
+    }
+
+    fn link_of(&self, entry: u32, score: f32, method: LinkMethod) -> Link {
+        let concept = &self.concepts[self.entries[entry as usize].concept as usize];
+        Link {
+            code_system: self.systems[concept.code_system].name.clone(),
+            code: concept.code.to_string(),
+            preferred_name: concept.preferred_name.to_string(),
+            score,
+            method,
+        }
+    }
+}
+
+/// A term as `terms.tsv` holds it: one line, tab-separated.
+pub fn term_line(term: &Term) -> String {
+    let clean = |s: &str| collapse(s);
+    format!(
+        "{}\t{}\t{}\t{}\t{}",
+        term.entity_type.as_str(),
+        clean(&term.code_system),
+        clean(&term.code),
+        clean(&term.preferred_name),
+        clean(&term.term)
+    )
+}
+
+/// The header line of `terms.tsv`.
+pub fn terms_header() -> &'static str {
+    TERMS_HEADER
+}
+
+fn parse_term(line: &str) -> Option<Term> {
+    let fields: Vec<&str> = line.split('\t').collect();
+    let [entity_type, code_system, code, preferred_name, term] = fields[..] else {
+        return None;
+    };
+    Some(Term {
+        entity_type: entity_type.parse().ok()?,
+        code_system: code_system.to_owned(),
+        code: code.to_owned(),
+        preferred_name: preferred_name.to_owned(),
+        term: term.to_owned(),
+    })
+}
+
+/// Whitespace runs (tabs and line breaks included) as one space, trimmed.
+fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn abbreviations() -> HashMap<String, String> {
+    include_str!("abbreviations.tsv")
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| line.split_once('\t'))
+        .map(|(abbreviation, expansion)| (fold(abbreviation), fold(expansion)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn term(
+        entity_type: EntityType,
+        system: &str,
+        code: &str,
+        preferred: &str,
+        text: &str,
+    ) -> Term {
+        Term {
+            entity_type,
+            code_system: system.into(),
+            code: code.into(),
+            preferred_name: preferred.into(),
+            term: text.into(),
+        }
+    }
+
+    fn vocabulary() -> Vocabulary {
+        use EntityType::*;
+        Vocabulary::from_terms([
+            term(
+                Medication,
+                "DrugBank",
+                "DB00945",
+                "Acetylsalicylic acid",
+                "Acetylsalicylic acid",
+            ),
+            term(
+                Medication,
+                "DrugBank",
+                "DB00945",
+                "Acetylsalicylic acid",
+                "Aspirin",
+            ),
+            term(Medication, "DrugBank", "DB00331", "Metformin", "Metformin"),
+            term(
+                Medication,
+                "DrugBank",
+                "DB00264",
+                "Metoprolol",
+                "Metoprolol",
+            ),
+            term(
+                Medication,
+                "DrugBank",
+                "DB00316",
+                "Acetaminophen",
+                "Acetaminophen",
+            ),
+            term(
+                Medication,
+                "DrugBank",
+                "DB00316",
+                "Acetaminophen",
+                "Tylenol",
+            ),
+            term(
+                Disease,
+                "DOID",
+                "DOID:10763",
+                "hypertension",
+                "hypertension",
+            ),
+            term(
+                Disease,
+                "DOID",
+                "DOID:9352",
+                "type 2 diabetes mellitus",
+                "type 2 diabetes mellitus",
+            ),
+            term(Symptom, "HPO", "HP:0002094", "Dyspnea", "Dyspnea"),
+            term(
+                Symptom,
+                "HPO",
+                "HP:0002094",
+                "Dyspnea",
+                "Shortness of breath",
+            ),
+            term(Symptom, "HPO", "HP:0000822", "Hypertension", "Hypertension"),
+            term(Symptom, "HPO", "HP:0001945", "Fever", "Fever"),
+            term(Symptom, "SYMP", "SYMP:0000613", "fever", "fever"),
+        ])
+    }
+
+    fn found(mention: &str, entity_type: EntityType) -> Option<(String, LinkMethod)> {
+        vocabulary()
+            .link(mention, entity_type)
+            .map(|l| (l.code, l.method))
+    }
+
+    #[test]
+    fn exact_then_folded() {
+        use EntityType::*;
+        assert_eq!(
+            found("Aspirin", Medication),
+            Some(("DB00945".into(), LinkMethod::Exact))
+        );
+        assert_eq!(
+            found("ASPIRIN", Medication),
+            Some(("DB00945".into(), LinkMethod::Folded))
+        );
+        assert_eq!(
+            found("Aspirin 81 mg PO daily", Medication),
+            Some(("DB00945".into(), LinkMethod::Folded))
+        );
+        assert_eq!(
+            found("metoprolol tartrate", Medication),
+            Some(("DB00264".into(), LinkMethod::Folded))
+        );
+        assert_eq!(
+            found("shortness  of breath", Symptom),
+            Some(("HP:0002094".into(), LinkMethod::Folded))
+        );
+    }
+
+    #[test]
+    fn abbreviations_expand_before_lookup() {
+        use EntityType::*;
+        assert_eq!(
+            found("ASA", Medication),
+            Some(("DB00945".into(), LinkMethod::Abbreviation))
+        );
+        assert_eq!(
+            found("HTN", Disease),
+            Some(("DOID:10763".into(), LinkMethod::Abbreviation))
+        );
+        assert_eq!(
+            found("T2DM", Disease),
+            Some(("DOID:9352".into(), LinkMethod::Abbreviation))
+        );
+        assert_eq!(
+            found("SOB", Symptom),
+            Some(("HP:0002094".into(), LinkMethod::Abbreviation))
+        );
+        assert_eq!(
+            found("APAP 500 mg", Medication),
+            Some(("DB00316".into(), LinkMethod::Abbreviation))
+        );
+    }
+
+    #[test]
+    fn misspellings_link_approximately_with_their_similarity() {
+        let link = vocabulary()
+            .link("metfromin", EntityType::Medication)
+            .unwrap();
+        assert_eq!(
+            (link.code.as_str(), link.method),
+            ("DB00331", LinkMethod::Approximate)
+        );
+        assert!(link.score >= APPROXIMATE_THRESHOLD as f32 && link.score < 1.0);
+        assert_eq!(found("metfxxxxx", EntityType::Medication), None);
+        assert_eq!(
+            found("fevr", EntityType::Symptom),
+            None,
+            "too short for an approximate match"
+        );
+    }
+
+    #[test]
+    fn code_systems_follow_the_entity_type() {
+        use EntityType::*;
+        // A disease is looked up in the Disease Ontology first, a symptom in HPO first.
+        assert_eq!(found("hypertension", Disease).unwrap().0, "DOID:10763");
+        assert_eq!(found("hypertension", Symptom).unwrap().0, "HP:0000822");
+        assert_eq!(found("fever", Symptom).unwrap().0, "HP:0001945");
+        // A drug is never linked to a disease vocabulary, nor a disease to a drug.
+        assert_eq!(found("fever", Medication), None);
+        assert_eq!(found("Aspirin", Disease), None);
+    }
+
+    #[test]
+    fn the_preferred_link_of_an_ambiguous_key_is_the_concept_named_by_it() {
+        use EntityType::*;
+        let vocabulary = Vocabulary::from_terms([
+            term(Medication, "DrugBank", "DB00002", "Other drug", "cold"),
+            term(Medication, "DrugBank", "DB00009", "Cold", "Cold"),
+        ]);
+        assert_eq!(vocabulary.link("COLD", Medication).unwrap().code, "DB00009");
+    }
+
+    #[test]
+    fn folders_round_trip_and_bad_ones_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines: Vec<String> = [term(
+            EntityType::Medication,
+            "DrugBank",
+            "DB00331",
+            "Metformin",
+            "Metformin",
+        )]
+        .iter()
+        .map(term_line)
+        .collect();
+        std::fs::write(
+            dir.path().join(TERMS_FILE),
+            format!("{}\n{}\n", terms_header(), lines.join("\n")),
+        )
+        .unwrap();
+        let manifest = VocabularyManifest {
+            format_version: FORMAT_VERSION,
+            sources: vec![],
+            term_counts: BTreeMap::from([("DrugBank".to_string(), 1)]),
+        };
+        std::fs::write(
+            dir.path().join(MANIFEST_FILE),
+            serde_json::to_string(&manifest).unwrap(),
+        )
+        .unwrap();
+        let loaded = Vocabulary::load(dir.path()).unwrap();
+        assert_eq!(loaded.term_count(), 1);
+        assert_eq!(loaded.manifest(), &manifest);
+        assert_eq!(
+            loaded
+                .link("metformin", EntityType::Medication)
+                .unwrap()
+                .code,
+            "DB00331"
+        );
+
+        std::fs::write(
+            dir.path().join(TERMS_FILE),
+            format!("{}\nmedication\tDrugBank\n", terms_header()),
+        )
+        .unwrap();
+        let error = Vocabulary::load(dir.path()).err().unwrap().to_string();
+        assert!(
+            error.contains("terms.tsv") && error.contains("line 2"),
+            "{error}"
+        );
+
+        let missing = Vocabulary::load(&dir.path().join("absent"))
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(missing.contains("manifest.json"), "{missing}");
+    }
+}
