@@ -56,6 +56,18 @@ install_python_env() {
     echo "$wanted" > "$stamp"
 }
 
+# The linking vocabulary is built here from the open vocabularies in the data folder, never shipped in
+# the repository (licences: see each folder's SOURCE.md). Built beside the target, then swapped in.
+install_vocabulary() {
+    local target="$1"
+    step "linking vocabulary from $DATA_DIR"
+    (cd "$ROOT" && cargo build --release -q -p clinical_ner_training)
+    rm -rf "$target.new"
+    "$ROOT/target/release/clinical-ner-train" vocabulary --data-dir "$DATA_DIR" --out "$target.new"
+    rm -rf "$target"
+    mv "$target.new" "$target"
+}
+
 install_extension() {
     step "build and install the clinical_ner extension"
     (cd "$ROOT" && cargo pgrx install --release --pg-config "$PG_CONFIG")
@@ -67,6 +79,10 @@ install_extension() {
     rm -rf "$share/clinical_ner/models/default"
     mkdir -p "$share/clinical_ner/models"
     cp -r "$SHIPPED_MODEL" "$share/clinical_ner/models/default"
+    # The install script of the previous release, so that an installed 0.1.0 can be recreated and
+    # upgraded (tests/pg_regress/sql/upgrade.sql); cargo pgrx install copies only upgrade scripts.
+    install -m 0644 "$ROOT/sql/clinical_ner--0.1.0.sql" "$share/extension/"
+    install_vocabulary "$share/clinical_ner/vocabulary"
     chmod -R a+rX "$share/clinical_ner" "$pkglib/clinical_ner"
 }
 

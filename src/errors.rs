@@ -13,9 +13,10 @@ const MESSAGE_PREFIX: &str = "clinical_ner: ";
 
 pub fn report(error: Error) -> ! {
     let code = match &error {
-        Error::Library { .. } | Error::LibraryAlreadyLoaded { .. } | Error::ModelFile { .. } => {
-            PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR
-        }
+        Error::Library { .. }
+        | Error::LibraryAlreadyLoaded { .. }
+        | Error::ModelFile { .. }
+        | Error::Vocabulary { .. } => PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
         Error::Manifest { .. }
         | Error::Checksum { .. }
         | Error::Mismatch { .. }

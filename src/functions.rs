@@ -6,11 +6,13 @@
 //! model changes, stored results (generated columns, indexes, materialized views) keep the old
 //! model's output until they are recomputed; `clinical_ner_models()` says which model a session uses.
 
-use clinical_ner_engine::{Entity, EntityType};
+use clinical_ner_engine::linking::Link;
+use clinical_ner_engine::{Assertion, Entity, EntityType};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
 use crate::backend_model::with_extractor;
+use crate::backend_vocabulary::with_vocabulary;
 
 fn entities(note: &str) -> Vec<Entity> {
     entities_of_many(&[note]).pop().expect("one result per note")
@@ -24,10 +26,11 @@ fn entities_of_many(notes: &[&str]) -> Vec<Vec<Entity>> {
     })
 }
 
-fn mentions(note: &str, entity_type: EntityType) -> Vec<String> {
+fn mentions(note: &str, entity_type: EntityType, present_only: bool) -> Vec<String> {
     entities(note)
         .into_iter()
         .filter(|e| e.entity_type == entity_type)
+        .filter(|e| !present_only || e.assertion == Assertion::Present)
         .map(|e| e.mention)
         .collect()
 }
@@ -35,23 +38,45 @@ fn mentions(note: &str, entity_type: EntityType) -> Vec<String> {
 /// Medication mentions as written in the note, in order of appearance.
 #[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
 fn extract_medications(note: &str) -> Vec<String> {
-    mentions(note, EntityType::Medication)
+    mentions(note, EntityType::Medication, false)
+}
+
+/// Medication mentions; with `present_only`, only those the note asserts for the patient now (not
+/// negated, uncertain, hypothetical, historical or about a family member).
+#[pg_extern(name = "extract_medications", immutable, strict, parallel_safe, cost = 10000)]
+fn extract_medications_asserted(note: &str, present_only: bool) -> Vec<String> {
+    mentions(note, EntityType::Medication, present_only)
 }
 
 /// Disease mentions as written in the note, in order of appearance.
 #[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
 fn extract_diseases(note: &str) -> Vec<String> {
-    mentions(note, EntityType::Disease)
+    mentions(note, EntityType::Disease, false)
+}
+
+/// Disease mentions; with `present_only`, only those the note asserts for the patient now.
+#[pg_extern(name = "extract_diseases", immutable, strict, parallel_safe, cost = 10000)]
+fn extract_diseases_asserted(note: &str, present_only: bool) -> Vec<String> {
+    mentions(note, EntityType::Disease, present_only)
 }
 
 /// Symptom mentions as written in the note, in order of appearance.
 #[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
 fn extract_symptoms(note: &str) -> Vec<String> {
-    mentions(note, EntityType::Symptom)
+    mentions(note, EntityType::Symptom, false)
+}
+
+/// Symptom mentions; with `present_only`, only those the note asserts for the patient now.
+#[pg_extern(name = "extract_symptoms", immutable, strict, parallel_safe, cost = 10000)]
+fn extract_symptoms_asserted(note: &str, present_only: bool) -> Vec<String> {
+    mentions(note, EntityType::Symptom, present_only)
 }
 
 /// Every entity with its type, mention, character offsets (0-based start, exclusive end, so that
-/// `substr(note, start_offset + 1, end_offset - start_offset) = mention`) and score.
+/// `substr(note, start_offset + 1, end_offset - start_offset) = mention`), score, assertion status,
+/// note section, and vocabulary code (NULL where none matched). New columns go at the end: a
+/// definition of an older version, still in place before `ALTER EXTENSION UPDATE`, reads the first
+/// columns and stays correct.
 #[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
 fn extract_entities(
     note: &str,
@@ -63,15 +88,21 @@ fn extract_entities(
         name!(start_offset, i32),
         name!(end_offset, i32),
         name!(score, f32),
+        name!(assertion, String),
+        name!(section, Option<String>),
+        name!(code_system, Option<String>),
+        name!(code, Option<String>),
+        name!(preferred_name, Option<String>),
+        name!(link_score, Option<f32>),
     ),
 > {
-    TableIterator::new(entities(note).into_iter().map(entity_row))
+    TableIterator::new(linked(entities(note)).into_iter().map(entity_row))
 }
 
 /// The same entities as one `jsonb` array, for a single column (generated columns, exports).
 #[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
 fn extract_entities_json(note: &str) -> JsonB {
-    entities_json(entities(note))
+    entities_json(linked(entities(note)))
 }
 
 /// The set-based call for batch jobs: one `jsonb` array of entities per note, in the notes' order,
@@ -86,7 +117,7 @@ fn extract_entities_json(note: &str) -> JsonB {
 fn extract_entities_json_of_many(notes: Array<'_, &str>) -> Vec<Option<JsonB>> {
     entities_of_array(notes)
         .into_iter()
-        .map(|entities| entities.map(entities_json))
+        .map(|entities| entities.map(|e| entities_json(linked(e))))
         .collect()
 }
 
@@ -103,15 +134,24 @@ fn extract_entities_of_many(
         name!(start_offset, i32),
         name!(end_offset, i32),
         name!(score, f32),
+        name!(assertion, String),
+        name!(section, Option<String>),
+        name!(code_system, Option<String>),
+        name!(code, Option<String>),
+        name!(preferred_name, Option<String>),
+        name!(link_score, Option<f32>),
     ),
 > {
     let rows = (1..)
         .zip(entities_of_array(notes))
         .flat_map(|(position, entities)| {
-            entities.into_iter().flatten().map(move |e| {
-                let (entity_type, mention, start, end, score) = entity_row(e);
-                (position, entity_type, mention, start, end, score)
-            })
+            linked(entities.unwrap_or_default())
+                .into_iter()
+                .map(move |entity| {
+                    let (kind, mention, start, end, score, assertion, section, system, code, name, link) =
+                        entity_row(entity);
+                    (position, kind, mention, start, end, score, assertion, section, system, code, name, link)
+                })
         })
         .collect::<Vec<_>>();
     TableIterator::new(rows)
@@ -128,26 +168,66 @@ fn entities_of_array(notes: Array<'_, &str>) -> Vec<Option<Vec<Entity>>> {
         .collect()
 }
 
-fn entity_row(e: Entity) -> (String, String, i32, i32, f32) {
+/// Each entity with its vocabulary code, where the settings name a vocabulary and one matches.
+fn linked(entities: Vec<Entity>) -> Vec<(Entity, Option<Link>)> {
+    with_vocabulary(|vocabulary| {
+        entities
+            .into_iter()
+            .map(|e| {
+                let link = vocabulary.and_then(|v| v.link(&e.mention, e.entity_type));
+                (e, link)
+            })
+            .collect()
+    })
+}
+
+type EntityRow = (
+    String,
+    String,
+    i32,
+    i32,
+    f32,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<f32>,
+);
+
+fn entity_row((e, link): (Entity, Option<Link>)) -> EntityRow {
     (
         e.entity_type.as_str().to_string(),
         e.mention,
         offset(e.start),
         offset(e.end),
         e.score,
+        e.assertion.as_str().to_string(),
+        e.section.map(|s| s.as_str().to_string()),
+        link.as_ref().map(|l| l.code_system.clone()),
+        link.as_ref().map(|l| l.code.clone()),
+        link.as_ref().map(|l| l.preferred_name.clone()),
+        link.as_ref().map(|l| l.score),
     )
 }
 
-fn entities_json(entities: Vec<Entity>) -> JsonB {
+fn entities_json(entities: Vec<(Entity, Option<Link>)>) -> JsonB {
     let array = entities
         .into_iter()
-        .map(|e| {
+        .map(|(e, link)| {
             serde_json::json!({
                 "entity_type": e.entity_type.as_str(),
                 "mention": e.mention,
                 "start_offset": e.start,
                 "end_offset": e.end,
                 "score": e.score,
+                "assertion": e.assertion.as_str(),
+                "section": e.section.map(|s| s.as_str()),
+                "code_system": link.as_ref().map(|l| l.code_system.as_str()),
+                "code": link.as_ref().map(|l| l.code.as_str()),
+                "preferred_name": link.as_ref().map(|l| l.preferred_name.as_str()),
+                "link_score": link.as_ref().map(|l| l.score),
+                "link_method": link.as_ref().map(|l| l.method.name()),
             })
         })
         .collect();
@@ -180,6 +260,34 @@ fn clinical_ner_models() -> TableIterator<
         info.folder.display().to_string(),
         info.max_sequence_length as i32,
     ))
+}
+
+/// The linking vocabulary this session uses (loading it if it is not loaded yet): no row when
+/// `clinical_ner.vocabulary_path` is ''.
+#[pg_extern(volatile, parallel_safe)]
+fn clinical_ner_vocabulary() -> TableIterator<
+    'static,
+    (
+        name!(path, String),
+        name!(terms, i64),
+        name!(term_counts, JsonB),
+        name!(sources, JsonB),
+    ),
+> {
+    let row = crate::settings::vocabulary_folder().and_then(|folder| {
+        with_vocabulary(|vocabulary| {
+            vocabulary.map(|v| {
+                let manifest = v.manifest();
+                (
+                    folder.display().to_string(),
+                    v.term_count() as i64,
+                    JsonB(serde_json::json!(manifest.term_counts)),
+                    JsonB(serde_json::json!(manifest.sources)),
+                )
+            })
+        })
+    });
+    TableIterator::new(row)
 }
 
 fn offset(chars: usize) -> i32 {

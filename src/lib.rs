@@ -7,6 +7,7 @@
 use pgrx::prelude::*;
 
 mod backend_model;
+mod backend_vocabulary;
 mod errors;
 mod functions;
 mod settings;

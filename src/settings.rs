@@ -1,8 +1,8 @@
 //! The `clinical_ner.*` settings.
 //!
-//! The two settings that make the server load a file (the model folder and the ONNX Runtime library)
-//! are superuser-only and must be absolute paths. Their defaults point at where the project's install
-//! script puts them, so that after installation nothing needs editing.
+//! The settings that make the server load a file (the model folder, the vocabulary folder and the ONNX
+//! Runtime library) are superuser-only and must be absolute paths. Their defaults point at where the
+//! project's install script puts them, so that after installation nothing needs editing.
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::path::PathBuf;
@@ -13,6 +13,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 
 static MODEL_PATH: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static VOCABULARY_PATH: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static ONNXRUNTIME_LIBRARY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static INTRA_OP_THREADS: GucSetting<i32> = GucSetting::<i32>::new(0);
 static DEVICE: GucSetting<DeviceSetting> = GucSetting::<DeviceSetting>::new(DeviceSetting::Auto);
@@ -29,6 +30,8 @@ enum DeviceSetting {
 
 /// Where the install script puts the shipped model, below PostgreSQL's share directory.
 const DEFAULT_MODEL_FOLDER: &str = "clinical_ner/models/default";
+/// Where the install script puts the linking vocabulary, below PostgreSQL's share directory.
+const DEFAULT_VOCABULARY_FOLDER: &str = "clinical_ner/vocabulary";
 /// Where the install script puts ONNX Runtime, below PostgreSQL's package library directory.
 const DEFAULT_ONNXRUNTIME_LIBRARY: &str = "clinical_ner/onnxruntime/libonnxruntime.so";
 
@@ -39,6 +42,7 @@ pub fn define() {
     // as long as the process, hence the leaked strings.
     unsafe {
         set_boot_value(&MODEL_PATH, share.join(DEFAULT_MODEL_FOLDER));
+        set_boot_value(&VOCABULARY_PATH, share.join(DEFAULT_VOCABULARY_FOLDER));
         set_boot_value(
             &ONNXRUNTIME_LIBRARY,
             pkglib.join(DEFAULT_ONNXRUNTIME_LIBRARY),
@@ -51,6 +55,17 @@ pub fn define() {
             GucContext::Suset,
             GucFlags::default(),
             Some(check_absolute_path),
+            None,
+            None,
+        );
+        GucRegistry::define_string_guc_with_hooks(
+            c"clinical_ner.vocabulary_path",
+            c"Absolute path of the vocabulary folder that entities are linked to codes with; empty for no codes.",
+            c"Superuser only. A backend loads the vocabulary on first use and reloads it when this changes.",
+            &VOCABULARY_PATH,
+            GucContext::Suset,
+            GucFlags::default(),
+            Some(check_absolute_path_or_empty),
             None,
             None,
         );
@@ -128,6 +143,14 @@ unsafe fn set_boot_value(setting: &'static GucSetting<Option<CString>>, value: P
     *setting.as_ptr() = value.into_raw();
 }
 
+/// The vocabulary folder the settings name, or `None` when linking is switched off ('').
+pub fn vocabulary_folder() -> Option<PathBuf> {
+    VOCABULARY_PATH
+        .get()
+        .map(|s| PathBuf::from(s.to_string_lossy().into_owned()))
+        .filter(|path| !path.as_os_str().is_empty())
+}
+
 /// Refuses relative paths: the server would resolve them against its own working directory.
 #[pg_guard]
 unsafe extern "C-unwind" fn check_absolute_path(
@@ -141,4 +164,16 @@ unsafe extern "C-unwind" fn check_absolute_path(
     }
     pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(c"The path must be absolute.".as_ptr());
     false
+}
+
+/// Like [`check_absolute_path`], and also takes '' (which switches the feature off).
+#[pg_guard]
+unsafe extern "C-unwind" fn check_absolute_path_or_empty(
+    new_value: *mut *mut c_char,
+    extra: *mut *mut c_void,
+    source: pg_sys::GucSource::Type,
+) -> bool {
+    let value = *new_value;
+    (!value.is_null() && CStr::from_ptr(value).is_empty())
+        || check_absolute_path(new_value, extra, source)
 }

@@ -229,11 +229,11 @@ impl Extractor {
             .collect();
         let mut entities = cut_mentions(note, decode_spans(&words));
         if !entities.is_empty() {
-            let context = NoteContext::new(note);
+            let context = NoteContext::new(note, AssertionRules::builtin());
             for entity in &mut entities {
                 let chars = entity.start..entity.end;
                 entity.section = context.section(&chars);
-                entity.assertion = context.assertion(AssertionRules::builtin(), &chars);
+                entity.assertion = context.assertion(&chars);
             }
         }
         entities

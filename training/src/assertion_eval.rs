@@ -103,9 +103,9 @@ pub fn score(
     let mut confusion: BTreeMap<(Assertion, Assertion), usize> = BTreeMap::new();
     let mut misses = Vec::new();
     for (id, text, targets) in documents {
-        let context = NoteContext::new(text);
+        let context = NoteContext::new(text, rules);
         for target in targets {
-            let predicted = context.assertion(rules, &(target.start..target.end));
+            let predicted = context.assertion(&(target.start..target.end));
             *confusion.entry((target.gold, predicted)).or_default() += 1;
             if predicted != target.gold {
                 misses.push(Miss {

@@ -186,6 +186,51 @@ impl AssertionRules {
         found
     }
 
+    /// The rules found in one sentence, indexed so that each entity's status costs time in the
+    /// number of triggers near it, not in the sentence's length (a note can be one sentence of
+    /// 100,000 words).
+    pub fn prepare(&self, sentence: &[Word]) -> SentenceTriggers {
+        let found = self.find(sentence);
+        let mut alphanumeric_before = Vec::with_capacity(sentence.len() + 1);
+        alphanumeric_before.push(0);
+        for word in sentence {
+            let counted = usize::from(word.text.chars().any(char::is_alphanumeric));
+            alphanumeric_before.push(alphanumeric_before.last().expect("pushed above") + counted);
+        }
+        let mut terminators_before = vec![vec![0u32; sentence.len() + 1]; Assertion::ALL.len()];
+        for terminator in &found {
+            let Effect::Terminate(ends) = terminator.effect else {
+                continue;
+            };
+            for status in Assertion::ALL {
+                if ends.is_none_or(|s| s == status) {
+                    terminators_before[status as usize][terminator.words.start + 1] += 1;
+                }
+            }
+        }
+        for counts in &mut terminators_before {
+            for i in 1..counts.len() {
+                counts[i] += counts[i - 1];
+            }
+        }
+        let triggers = found
+            .into_iter()
+            .filter_map(|f| match f.effect {
+                Effect::Assert(status, direction) => Some(Trigger {
+                    words: f.words,
+                    status,
+                    direction,
+                }),
+                _ => None,
+            })
+            .collect();
+        SentenceTriggers {
+            triggers,
+            alphanumeric_before,
+            terminators_before,
+        }
+    }
+
     /// The status of the entity covering `entity` (word positions within `sentence`).
     pub fn assertion(
         &self,
@@ -193,7 +238,31 @@ impl AssertionRules {
         entity: Range<usize>,
         section: Option<Section>,
     ) -> Assertion {
-        let found = self.find(sentence);
+        self.prepare(sentence).assertion(entity, section)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Trigger {
+    words: Range<usize>,
+    status: Assertion,
+    direction: Direction,
+}
+
+/// A sentence's triggers and the counts that bound their reach (see [`AssertionRules::prepare`]).
+#[derive(Debug, Clone)]
+pub struct SentenceTriggers {
+    /// Status triggers, in order of position.
+    triggers: Vec<Trigger>,
+    /// Letter-or-digit words before each word position (and before the end).
+    alphanumeric_before: Vec<usize>,
+    /// Per status, terminators of that status starting before each word position.
+    terminators_before: Vec<Vec<u32>>,
+}
+
+impl SentenceTriggers {
+    /// The status of the entity at word positions `entity` of this sentence.
+    pub fn assertion(&self, entity: Range<usize>, section: Option<Section>) -> Assertion {
         let mut status = match section {
             Some(Section::FamilyHistory) => Assertion::Family,
             Some(Section::PastMedicalHistory | Section::PastSurgicalHistory) => {
@@ -201,17 +270,42 @@ impl AssertionRules {
             }
             _ => Assertion::Present,
         };
-        for trigger in &found {
-            let Effect::Assert(candidate, direction) = trigger.effect else {
-                continue;
-            };
-            if candidate.precedence() > status.precedence()
-                && reaches(sentence, &found, trigger, direction, &entity)
+        let words = &self.alphanumeric_before;
+        // Only triggers within MAX_SCOPE_WORDS words of the entity can reach it.
+        let first = self.triggers.partition_point(|t| {
+            words[t.words.end] + MAX_SCOPE_WORDS < words[entity.start]
+        });
+        let nearby = self.triggers[first..]
+            .iter()
+            .take_while(|t| words[t.words.start] <= words[entity.end] + MAX_SCOPE_WORDS);
+        for trigger in nearby {
+            if trigger.status.precedence() > status.precedence() && self.reaches(trigger, &entity)
             {
-                status = candidate;
+                status = trigger.status;
             }
         }
         status
+    }
+
+    /// Whether `trigger` reaches the entity: in its direction, with no terminator of its status
+    /// between them and no more than [`MAX_SCOPE_WORDS`] words apart. A trigger inside the entity's
+    /// own words ("history of asthma" tagged whole) reaches it.
+    fn reaches(&self, trigger: &Trigger, entity: &Range<usize>) -> bool {
+        let inside = trigger.words.start >= entity.start && trigger.words.end <= entity.end;
+        let forward = trigger.direction != Direction::Backward && trigger.words.end <= entity.start;
+        let backward = trigger.direction != Direction::Forward && trigger.words.start >= entity.end;
+        let gap = if inside {
+            return true;
+        } else if forward {
+            trigger.words.end..entity.start
+        } else if backward {
+            entity.end..trigger.words.start
+        } else {
+            return false;
+        };
+        let words_between = self.alphanumeric_before[gap.end] - self.alphanumeric_before[gap.start];
+        let terminators = &self.terminators_before[trigger.status as usize];
+        words_between <= MAX_SCOPE_WORDS && terminators[gap.end] == terminators[gap.start]
     }
 }
 
@@ -234,44 +328,6 @@ fn effect(category: &str, direction: &str) -> Result<Effect, String> {
             Ok(Effect::Assert(status, direction_of(direction)?))
         }
     }
-}
-
-/// Whether `trigger` reaches the entity: in its direction, with no terminator of its status between
-/// them and no more than [`MAX_SCOPE_WORDS`] words apart. A trigger inside the entity's own words
-/// ("history of asthma" tagged whole) reaches it.
-fn reaches(
-    sentence: &[Word],
-    found: &[Found],
-    trigger: &Found,
-    direction: Direction,
-    entity: &Range<usize>,
-) -> bool {
-    let status = match trigger.effect {
-        Effect::Assert(status, _) => status,
-        _ => return false,
-    };
-    let inside = trigger.words.start >= entity.start && trigger.words.end <= entity.end;
-    let forward = direction != Direction::Backward && trigger.words.end <= entity.start;
-    let backward = direction != Direction::Forward && trigger.words.start >= entity.end;
-    let gap = if inside {
-        return true;
-    } else if forward {
-        trigger.words.end..entity.start
-    } else if backward {
-        entity.end..trigger.words.start
-    } else {
-        return false;
-    };
-    let words_between = sentence[gap.clone()]
-        .iter()
-        .filter(|w| w.text.chars().any(char::is_alphanumeric))
-        .count();
-    let terminated = found.iter().any(|other| {
-        matches!(other.effect, Effect::Terminate(ends) if ends.is_none_or(|s| s == status))
-            && other.words.start >= gap.start
-            && other.words.end <= gap.end
-    });
-    words_between <= MAX_SCOPE_WORDS && !terminated
 }
 
 #[cfg(test)]

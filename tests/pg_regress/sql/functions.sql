@@ -5,9 +5,12 @@ SELECT extract_symptoms('Started metformin 500 mg twice daily for type 2 diabete
 SELECT entity_type, mention, start_offset, end_offset, score > 0.5 AS confident
 FROM extract_entities('Started metformin 500 mg twice daily for type 2 diabetes; denies chest pain.');
 -- The same entities as jsonb, in the same order.
-SELECT jsonb_agg(e - 'score') = (
+SELECT jsonb_agg(e - 'score' - 'link_score' - 'link_method') = (
          SELECT jsonb_agg(jsonb_build_object('entity_type', entity_type, 'mention', mention,
-                                             'start_offset', start_offset, 'end_offset', end_offset))
+                                             'start_offset', start_offset, 'end_offset', end_offset,
+                                             'assertion', assertion, 'section', section,
+                                             'code_system', code_system, 'code', code,
+                                             'preferred_name', preferred_name))
          FROM extract_entities('Started metformin 500 mg twice daily for type 2 diabetes; denies chest pain.'))
        AS json_matches_rows
 FROM jsonb_array_elements(extract_entities_json(

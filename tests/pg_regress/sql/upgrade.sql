@@ -1,0 +1,38 @@
+-- An installed 0.1.0 upgrades with ALTER EXTENSION ... UPDATE and ends up the same as a fresh install.
+-- Runs in databases of its own: an extension is installed once per database.
+CREATE DATABASE clinical_ner_upgraded;
+CREATE DATABASE clinical_ner_fresh;
+\c clinical_ner_upgraded
+CREATE EXTENSION clinical_ner VERSION '0.1.0';
+SELECT extversion FROM pg_extension WHERE extname = 'clinical_ner';
+-- Before the update, the 0.1.0 definitions run on the new library and keep their own columns.
+SELECT * FROM extract_entities('Started metformin for type 2 diabetes.');
+SELECT note_index, mention FROM extract_entities(ARRAY['Took aspirin.', NULL]);
+-- A view on a function whose result changes stops the update, which then changes nothing.
+CREATE VIEW user_view AS SELECT mention FROM extract_entities('Took aspirin.');
+ALTER EXTENSION clinical_ner UPDATE TO '0.2.0';
+SELECT extversion FROM pg_extension WHERE extname = 'clinical_ner';
+DROP VIEW user_view;
+-- Rows filled before the update (by the new library, under the 0.1.0 definitions) are kept, and
+-- populate_entities fills the rest after it.
+CREATE TABLE notes (id int PRIMARY KEY, note text, entities jsonb);
+INSERT INTO notes VALUES (1, 'Took aspirin.', NULL), (2, 'Denies fever.', NULL);
+UPDATE notes SET entities = extract_entities_json(note) WHERE id = 1;
+ALTER EXTENSION clinical_ner UPDATE TO '0.2.0';
+SELECT extversion FROM pg_extension WHERE extname = 'clinical_ner';
+CALL populate_entities('notes', 'note');
+SELECT id, jsonb_array_length(entities) AS entities, entities->0->>'assertion' AS first_assertion
+FROM notes ORDER BY id;
+SELECT mention, assertion FROM extract_entities('Denies fever.');
+-- The upgraded database has exactly the objects and function definitions of a fresh install.
+\set members 'SELECT pg_describe_object(classid, objid, 0) || coalesce((SELECT '' '' || pg_get_function_result(p.oid) || '' '' || p.provolatile::text || p.proparallel::text || p.proisstrict::text || p.procost::text || '' '' || p.prosrc FROM pg_proc p WHERE classid = ''pg_proc''::regclass AND p.oid = objid), '''') AS definition FROM pg_depend WHERE refclassid = ''pg_extension''::regclass AND deptype = ''e'' AND refobjid = (SELECT oid FROM pg_extension WHERE extname = ''clinical_ner'')'
+SELECT count(*) AS upgraded_members, md5(string_agg(definition, E'\n' ORDER BY definition)) AS upgraded_objects
+FROM (:members) AS m \gset
+\c clinical_ner_fresh
+CREATE EXTENSION clinical_ner;
+SELECT count(*) = :upgraded_members AS same_member_count,
+       md5(string_agg(definition, E'\n' ORDER BY definition)) = :'upgraded_objects' AS same_as_fresh_install
+FROM (:members) AS m;
+\c clinical_ner_regress
+DROP DATABASE clinical_ner_upgraded;
+DROP DATABASE clinical_ner_fresh;
