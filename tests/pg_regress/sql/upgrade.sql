@@ -6,7 +6,9 @@ CREATE DATABASE clinical_ner_fresh;
 CREATE EXTENSION clinical_ner VERSION '0.1.0';
 SELECT extversion FROM pg_extension WHERE extname = 'clinical_ner';
 -- Before the update, the 0.1.0 definitions run on the new library and keep their own columns.
-SELECT * FROM extract_entities('Started metformin for type 2 diabetes.');
+SELECT pg_get_function_result('extract_entities(text)'::regprocedure) AS columns_0_1_0;
+SELECT entity_type, mention, start_offset, end_offset, score > 0.5 AS confident
+FROM extract_entities('Started metformin for type 2 diabetes.');
 SELECT note_index, mention FROM extract_entities(ARRAY['Took aspirin.', NULL]);
 -- A view on a function whose result changes stops the update, which then changes nothing.
 CREATE VIEW user_view AS SELECT mention FROM extract_entities('Took aspirin.');
@@ -20,7 +22,9 @@ INSERT INTO notes VALUES (1, 'Took aspirin.', NULL), (2, 'Denies fever.', NULL);
 UPDATE notes SET entities = extract_entities_json(note) WHERE id = 1;
 ALTER EXTENSION clinical_ner UPDATE TO '0.2.0';
 SELECT extversion FROM pg_extension WHERE extname = 'clinical_ner';
+SET client_min_messages = warning;  -- the NOTICE reports a speed
 CALL populate_entities('notes', 'note');
+RESET client_min_messages;
 SELECT id, jsonb_array_length(entities) AS entities, entities->0->>'assertion' AS first_assertion
 FROM notes ORDER BY id;
 SELECT mention, assertion FROM extract_entities('Denies fever.');
