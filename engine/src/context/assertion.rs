@@ -272,15 +272,14 @@ impl SentenceTriggers {
         };
         let words = &self.alphanumeric_before;
         // Only triggers within MAX_SCOPE_WORDS words of the entity can reach it.
-        let first = self.triggers.partition_point(|t| {
-            words[t.words.end] + MAX_SCOPE_WORDS < words[entity.start]
-        });
+        let first = self
+            .triggers
+            .partition_point(|t| words[t.words.end] + MAX_SCOPE_WORDS < words[entity.start]);
         let nearby = self.triggers[first..]
             .iter()
             .take_while(|t| words[t.words.start] <= words[entity.end] + MAX_SCOPE_WORDS);
         for trigger in nearby {
-            if trigger.status.precedence() > status.precedence() && self.reaches(trigger, &entity)
-            {
+            if trigger.status.precedence() > status.precedence() && self.reaches(trigger, &entity) {
                 status = trigger.status;
             }
         }

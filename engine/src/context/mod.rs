@@ -84,10 +84,7 @@ mod tests {
         let start = note[..byte].chars().count();
         let entity = start..start + mention.chars().count();
         let context = NoteContext::new(note, AssertionRules::builtin());
-        (
-            context.assertion(&entity),
-            context.section(&entity),
-        )
+        (context.assertion(&entity), context.section(&entity))
     }
 
     #[test]
@@ -125,10 +122,7 @@ mod tests {
     #[test]
     fn entities_outside_any_word_are_present() {
         let context = NoteContext::new("   ", AssertionRules::builtin());
-        assert_eq!(
-            context.assertion(&(0..2)),
-            Assertion::Present
-        );
+        assert_eq!(context.assertion(&(0..2)), Assertion::Present);
         assert_eq!(context.section(&(0..2)), None);
     }
 }

@@ -1,10 +1,10 @@
 //! Linking a mention to a code in an open vocabulary (DrugBank, Disease Ontology, HPO, Symptom
 //! Ontology), so that "Aspirin 81 mg", "ASA" and "aspirin" count as one drug in a `GROUP BY`.
 //!
-//! Steps, tried in this order over the entity type's code systems in preference order: exact (the
-//! term as written) or folded ([`normalize`]: case, punctuation, plurals, and for drugs doses and
-//! salts) → abbreviation (`abbreviations.tsv`, then the expansion folded) → approximate
-//! ([`approximate`]: misspellings). The first hit wins; its score says how it was found.
+//! Steps: in each of the entity type's code systems, in order of preference, exact (the term as
+//! written) or folded ([`normalize`]: case, punctuation, plurals, and for drugs doses and salts), then
+//! abbreviation (`abbreviations.tsv`, then the expansion folded); only when no system has any of
+//! those, approximate ([`approximate`]: misspellings). The first hit wins; its score says how.
 //!
 //! A vocabulary folder holds `terms.tsv` and `manifest.json`. It is built from the data folder by
 //! `clinical-ner-train vocabulary` and never shipped in the repository: the sources' licences are
@@ -82,9 +82,8 @@ impl LinkMethod {
             LinkMethod::Exact => 1.0,
             LinkMethod::Folded => 0.95,
             LinkMethod::Abbreviation => 0.9,
-            LinkMethod::Approximate => {
-                unreachable!("an approximate match is scored by its similarity")
-            }
+            // Replaced by the match's similarity.
+            LinkMethod::Approximate => 0.0,
         }
     }
 }
@@ -305,40 +304,31 @@ impl Vocabulary {
             .filter_map(|name| self.systems.iter().find(|s| s.name == *name))
             .collect();
         let written = collapse(mention);
-        // Exact and folded matches are equally certain: the code system's rank decides between them,
-        // and the exact spelling only raises the score.
-        let confident = systems.iter().find_map(|system| {
-            let keyed = keys
-                .iter()
-                .find_map(|key| system.by_key.get(key.as_str()))?;
-            Some(
-                match keyed
-                    .iter()
-                    .find(|&&e| *self.entries[e as usize].term == *written)
-                {
-                    Some(&entry) => {
-                        self.link_of(entry, LinkMethod::Exact.score(), LinkMethod::Exact)
-                    }
-                    None => self.link_of(keyed[0], LinkMethod::Folded.score(), LinkMethod::Folded),
-                },
-            )
-        });
-        if confident.is_some() {
-            return confident;
-        }
-        let lookup = |keys: &[String], method: LinkMethod| {
-            systems.iter().find_map(|system| {
-                keys.iter()
-                    .find_map(|key| system.by_key.get(key.as_str()))
-                    .map(|keyed| self.link_of(keyed[0], method.score(), method))
-            })
-        };
         let expansions: Vec<String> = keys
             .iter()
             .filter_map(|key| self.abbreviations.get(key).cloned())
             .collect();
-        if let Some(link) = lookup(&expansions, LinkMethod::Abbreviation) {
-            return Some(link);
+        // Exact, folded and abbreviation matches are all certain enough that the code system's rank
+        // decides between them: "COPD" gets the Disease Ontology's code through the abbreviation
+        // list, the same code as "chronic obstructive pulmonary disease", rather than HPO's.
+        let certain = systems.iter().find_map(|system| {
+            let direct = keys.iter().find_map(|key| system.by_key.get(key.as_str()));
+            if let Some(keyed) = direct {
+                let exact = keyed
+                    .iter()
+                    .find(|&&e| *self.entries[e as usize].term == *written);
+                return Some(match exact {
+                    Some(&entry) => self.link_of(entry, LinkMethod::Exact),
+                    None => self.link_of(keyed[0], LinkMethod::Folded),
+                });
+            }
+            expansions
+                .iter()
+                .find_map(|key| system.by_key.get(key.as_str()))
+                .map(|keyed| self.link_of(keyed[0], LinkMethod::Abbreviation))
+        });
+        if certain.is_some() {
+            return certain;
         }
         systems.iter().find_map(|system| {
             keys.iter().find_map(|key| {
@@ -346,18 +336,21 @@ impl Vocabulary {
                     .approximate
                     .nearest(key, self.approximate_threshold)?;
                 let entry = system.by_key[nearest][0];
-                Some(self.link_of(entry, similarity as f32, LinkMethod::Approximate))
+                let mut link = self.link_of(entry, LinkMethod::Approximate);
+                link.score = similarity as f32;
+                Some(link)
             })
         })
     }
 
-    fn link_of(&self, entry: u32, score: f32, method: LinkMethod) -> Link {
+    /// The link to `entry`'s concept, scored by `method` (an approximate match rescores it).
+    fn link_of(&self, entry: u32, method: LinkMethod) -> Link {
         let concept = &self.concepts[self.entries[entry as usize].concept as usize];
         Link {
             code_system: self.systems[concept.code_system].name.clone(),
             code: concept.code.to_string(),
             preferred_name: concept.preferred_name.to_string(),
-            score,
+            score: method.score(),
             method,
         }
     }
@@ -482,6 +475,20 @@ mod tests {
                 "type 2 diabetes mellitus",
                 "type 2 diabetes mellitus",
             ),
+            term(
+                Disease,
+                "DOID",
+                "DOID:3083",
+                "chronic obstructive pulmonary disease",
+                "chronic obstructive pulmonary disease",
+            ),
+            term(
+                Symptom,
+                "HPO",
+                "HP:0006510",
+                "Chronic pulmonary obstruction",
+                "COPD",
+            ),
             term(Symptom, "HPO", "HP:0002094", "Dyspnea", "Dyspnea"),
             term(
                 Symptom,
@@ -577,6 +584,13 @@ mod tests {
         assert_eq!(found("hypertension", Disease).unwrap().0, "DOID:10763");
         assert_eq!(found("hypertension", Symptom).unwrap().0, "HP:0000822");
         assert_eq!(found("fever", Symptom).unwrap().0, "HP:0001945");
+        // An abbreviation into the preferred system beats an exact term of a later one, so that
+        // "COPD" and its expansion share a code.
+        assert_eq!(
+            found("COPD", Disease),
+            Some(("DOID:3083".into(), LinkMethod::Abbreviation))
+        );
+        assert_eq!(found("COPD", Symptom).unwrap().0, "HP:0006510");
         // A drug is never linked to a disease vocabulary, nor a disease to a drug.
         assert_eq!(found("fever", Medication), None);
         assert_eq!(found("Aspirin", Disease), None);
