@@ -13,6 +13,7 @@ use clinical_ner_engine::context::{Assertion, AssertionRules, NoteContext};
 use clinical_ner_engine::EntityType;
 use serde::Serialize;
 
+use crate::metrics::ratio;
 use crate::readers::{brat, read_text};
 use crate::{known_corpora, Result};
 
@@ -237,14 +238,6 @@ fn chars(text: &str, start: usize, end: usize) -> String {
         .skip(start)
         .take(end.saturating_sub(start))
         .collect()
-}
-
-fn ratio(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
 }
 
 #[cfg(test)]

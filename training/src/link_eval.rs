@@ -13,6 +13,7 @@ use clinical_ner_engine::linking::{LinkMethod, Vocabulary};
 use clinical_ner_engine::EntityType;
 use serde::Serialize;
 
+use crate::metrics::ratio;
 use crate::readers::read_text;
 use crate::teachers::dictionary::read_table;
 use crate::Result;
@@ -229,14 +230,6 @@ pub fn markdown(title: &str, scores: &[TypeScore]) -> String {
         );
     }
     out
-}
-
-fn ratio(part: usize, whole: usize) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
 }
 
 #[cfg(test)]

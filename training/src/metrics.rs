@@ -65,7 +65,8 @@ impl Counts {
     }
 }
 
-fn ratio(numerator: usize, denominator: usize) -> f64 {
+/// `numerator / denominator`, 0 for an empty denominator (nothing predicted, nothing to find).
+pub fn ratio(numerator: usize, denominator: usize) -> f64 {
     if denominator == 0 {
         0.0
     } else {

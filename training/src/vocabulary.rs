@@ -187,6 +187,14 @@ fn disease_ontology(data_dir: &Path, terms: &mut Vec<Term>) -> Result<()> {
     Ok(())
 }
 
+/// Each ontology term's name, from rows of (id, string, kind, …) where kind "name" marks it.
+fn term_names(rows: &[Vec<String>]) -> HashMap<&str, &str> {
+    rows.iter()
+        .filter(|row| row[2] == "name")
+        .map(|row| (row[0].as_str(), row[1].as_str()))
+        .collect()
+}
+
 fn hpo(data_dir: &Path, terms: &mut Vec<Term>) -> Result<()> {
     let columns = [
         "hpo_id",
@@ -196,11 +204,7 @@ fn hpo(data_dir: &Path, terms: &mut Vec<Term>) -> Result<()> {
         "under_phenotypic_abnormality",
     ];
     let rows = read_table(&data_dir.join(HPO), b'\t', &columns)?;
-    let names: HashMap<&str, &str> = rows
-        .iter()
-        .filter(|row| row[2] == "name")
-        .map(|row| (row[0].as_str(), row[1].as_str()))
-        .collect();
+    let names = term_names(&rows);
     for row in &rows {
         let [id, string, kind, scope, under] = &row[..] else {
             continue;
@@ -217,11 +221,7 @@ fn hpo(data_dir: &Path, terms: &mut Vec<Term>) -> Result<()> {
 fn symptom_ontology(data_dir: &Path, terms: &mut Vec<Term>) -> Result<()> {
     let columns = ["symp_id", "string", "kind", "synonym_scope"];
     let rows = read_table(&data_dir.join(SYMPTOM_ONTOLOGY), b'\t', &columns)?;
-    let names: HashMap<&str, &str> = rows
-        .iter()
-        .filter(|row| row[2] == "name")
-        .map(|row| (row[0].as_str(), row[1].as_str()))
-        .collect();
+    let names = term_names(&rows);
     for row in &rows {
         let [id, string, kind, scope] = &row[..] else {
             continue;
