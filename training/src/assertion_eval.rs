@@ -1,10 +1,14 @@
-//! How well the engine's assertion rules do on gold data: MACCROBAT 2020 (development subset), whose
-//! annotators marked each event's polarity and the spans that are the patient's history.
+//! How well the engine's assertion rules do on gold data. Scoring runs the rules on the gold spans, so
+//! that entity recognition errors do not blur the assertion figures.
 //!
-//! Gold status of a medication, disease or symptom mention: `POLARITY NEG` → absent;
-//! `UNCERTAIN`, `MAYBE_POS`, `MAYBE_NEG` → possible; otherwise inside a `Family_history` span →
-//! family, inside a `History` span → historical; else present. Scoring runs the rules on the gold
-//! spans, so that entity recognition errors do not blur the assertion figures.
+//! MACCROBAT 2020 (development subset): annotators marked each event's polarity and the spans that
+//! are the patient's history. Gold status of a medication, disease or symptom mention:
+//! `POLARITY NEG` → absent; `UNCERTAIN`, `MAYBE_POS`, `MAYBE_NEG` → possible; otherwise inside a
+//! `Family_history` span → family, inside a `History` span → historical; else present.
+//!
+//! Chia (clinical-trial eligibility criteria): only negation is labelled. A Condition or Drug with a
+//! `Has_negation` relation to a Negation entity → absent; any other → present (meaning "not
+//! negated": only the absent row of its report is a measurement).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -17,7 +21,8 @@ use crate::metrics::ratio;
 use crate::readers::{brat, read_text};
 use crate::{known_corpora, Result};
 
-const CORPUS: &str = "maccrobat2020-dev";
+const MACCROBAT: &str = "maccrobat2020-dev";
+const CHIA: &str = "chia";
 
 /// A gold mention and the status the annotators gave it.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +69,35 @@ pub fn maccrobat_targets(document: &str, ann: &str) -> Vec<Target> {
         .collect()
 }
 
+/// The gold targets of one Chia document, from its `.ann` contents.
+pub fn chia_targets(document: &str, ann: &str) -> Vec<Target> {
+    brat::annotations(ann)
+        .into_iter()
+        .filter_map(|a| {
+            let entity_type = match a.label.as_str() {
+                "Condition" => EntityType::Disease,
+                "Drug" => EntityType::Medication,
+                _ => return None,
+            };
+            let negated = a
+                .relations
+                .iter()
+                .any(|(kind, other)| kind == "Has_negation" && other == "Negation");
+            Some(Target {
+                document: document.to_owned(),
+                entity_type,
+                start: a.start,
+                end: a.end,
+                gold: if negated {
+                    Assertion::Absent
+                } else {
+                    Assertion::Present
+                },
+            })
+        })
+        .collect()
+}
+
 /// A wrongly asserted mention, with the text around it (gold corpora are public text).
 #[derive(Debug, Clone, Serialize)]
 pub struct Miss {
@@ -98,6 +132,7 @@ pub struct AssertionReport {
 
 /// Scores `rules` on the gold targets of `documents` ((id, text, targets)).
 pub fn score(
+    corpus: &'static str,
     rules: &AssertionRules,
     documents: &[(String, String, Vec<Target>)],
 ) -> AssertionReport {
@@ -153,7 +188,7 @@ pub fn score(
         })
         .collect();
     AssertionReport {
-        corpus: CORPUS,
+        corpus,
         mentions,
         accuracy: ratio(correct, mentions),
         classes,
@@ -167,7 +202,7 @@ pub fn score(
 
 /// Reads MACCROBAT's development subset from the data folder and scores the shipped rules on it.
 pub fn evaluate_maccrobat(data_dir: &Path) -> Result<AssertionReport> {
-    let corpus = known_corpora::load(data_dir, CORPUS)?;
+    let corpus = known_corpora::load(data_dir, MACCROBAT)?;
     let folder = data_dir.join("maccrobat2020-dev/brat");
     let documents = corpus
         .documents
@@ -178,7 +213,34 @@ pub fn evaluate_maccrobat(data_dir: &Path) -> Result<AssertionReport> {
             Ok((document.id, document.text, targets))
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(score(AssertionRules::builtin(), &documents))
+    Ok(score(MACCROBAT, AssertionRules::builtin(), &documents))
+}
+
+/// Scores the shipped rules on Chia's brat files in `folder` (the data folder holds them zipped:
+/// `unzip ../shared/data/chia/chia_without_scope.zip`).
+pub fn evaluate_chia(folder: &Path) -> Result<AssertionReport> {
+    let unreadable = |source| crate::Error::Read {
+        path: folder.to_owned(),
+        source,
+    };
+    let mut stems: Vec<String> = std::fs::read_dir(folder)
+        .map_err(unreadable)?
+        .map(|entry| entry.map(|e| e.path()).map_err(unreadable))
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .filter(|path| path.extension().is_some_and(|e| e == "ann"))
+        .filter_map(|path| Some(path.file_stem()?.to_string_lossy().into_owned()))
+        .collect();
+    stems.sort();
+    let documents = stems
+        .into_iter()
+        .map(|stem| {
+            let text = read_text(&folder.join(format!("{stem}.txt")))?;
+            let targets = chia_targets(&stem, &read_text(&folder.join(format!("{stem}.ann")))?);
+            Ok((stem, text, targets))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(score(CHIA, AssertionRules::builtin(), &documents))
 }
 
 impl AssertionReport {
@@ -280,10 +342,34 @@ mod tests {
     }
 
     #[test]
+    fn chia_negation_comes_from_has_negation_relations() {
+        let ann = [
+            "T1\tCondition 3 8\tfever",
+            "T2\tNegation 0 2\tNo",
+            "T3\tDrug 13 20\taspirin",
+            "R1\tHas_negation Arg1:T1 Arg2:T2",
+            "R2\tHas_temporal Arg1:T3 Arg2:T1",
+        ]
+        .join("\n");
+        let golds: Vec<_> = chia_targets("d", &ann)
+            .into_iter()
+            .map(|t| (t.entity_type, t.gold))
+            .collect();
+        assert_eq!(
+            golds,
+            vec![
+                (EntityType::Disease, Assertion::Absent),
+                (EntityType::Medication, Assertion::Present),
+            ]
+        );
+    }
+
+    #[test]
     fn scores_count_each_class_and_keep_the_misses() {
         let mut targets = maccrobat_targets("d", &ann());
         targets[3].gold = Assertion::Family; // a gold label the rules cannot reach
         let report = score(
+            "test",
             AssertionRules::builtin(),
             &[("d".into(), TEXT.into(), targets)],
         );

@@ -124,6 +124,10 @@ enum Command {
         /// Errors shown per (gold, predicted) pair.
         #[arg(long, default_value_t = 4)]
         examples: usize,
+        /// Score on Chia instead (negation only): the folder of its brat files, unzipped from
+        /// chia/chia_without_scope.zip in the data folder.
+        #[arg(long)]
+        chia: Option<PathBuf>,
     },
     /// Build the engine's linking vocabulary (terms.tsv, manifest.json) from the open vocabularies in
     /// the data folder; `clinical_ner.vocabulary_path` points the extension at it.
@@ -253,8 +257,10 @@ fn main() -> ExitCode {
             markdown,
             json,
             examples,
+            chia,
         } => assertion_eval(
             &data.data_dir,
+            chia.as_deref(),
             markdown.as_deref(),
             json.as_deref(),
             examples,
@@ -330,11 +336,15 @@ fn main() -> ExitCode {
 
 fn assertion_eval(
     data_dir: &Path,
+    chia: Option<&Path>,
     markdown: Option<&Path>,
     json: Option<&Path>,
     examples: usize,
 ) -> Outcome {
-    let report = assertion_eval::evaluate_maccrobat(data_dir)?;
+    let report = match chia {
+        Some(folder) => assertion_eval::evaluate_chia(folder)?,
+        None => assertion_eval::evaluate_maccrobat(data_dir)?,
+    };
     let table = report.markdown(examples);
     print!("{table}");
     if let Some(path) = markdown {

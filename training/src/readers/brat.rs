@@ -115,14 +115,18 @@ pub struct Annotation {
     pub end: usize,
     /// (attribute name, value), e.g. ("POLARITY", "NEG").
     pub attributes: Vec<(String, String)>,
+    /// Relations (`R` lines) whose first argument this is: (relation type, the second argument's
+    /// label), e.g. ("Has_negation", "Negation").
+    pub relations: Vec<(String, String)>,
 }
 
-/// Every `T` line of an `.ann` with its attributes, in file order. Lines of other kinds and lines
+/// Every `T` line of an `.ann` with its attributes and relations, in file order. Lines of other kinds and lines
 /// that do not parse are skipped: [`parse`] is where a file's well-formedness is checked.
 pub fn annotations(ann: &str) -> Vec<Annotation> {
     let mut found: Vec<(String, Annotation)> = Vec::new();
     let mut event_triggers: Vec<(String, String)> = Vec::new();
     let mut attributes: Vec<(String, String, String)> = Vec::new();
+    let mut relations: Vec<(String, String, String)> = Vec::new();
     for line in ann.lines() {
         let mut fields = line.split('\t');
         let (Some(id), Some(body)) = (fields.next(), fields.next()) else {
@@ -140,6 +144,7 @@ pub fn annotations(ann: &str) -> Vec<Annotation> {
                         start,
                         end,
                         attributes: Vec::new(),
+                        relations: Vec::new(),
                     };
                     found.push((id.to_owned(), annotation));
                 }
@@ -156,6 +161,18 @@ pub fn annotations(ann: &str) -> Vec<Annotation> {
                     attributes.push((target.to_owned(), name.to_owned(), value.to_owned()));
                 }
             }
+            Some('R') => {
+                let argument = |word: Option<&str>, key: &str| {
+                    word.and_then(|w| w.strip_prefix(key)).map(str::to_owned)
+                };
+                if let (Some(kind), Some(first), Some(second)) = (
+                    words.next(),
+                    argument(words.next(), "Arg1:"),
+                    argument(words.next(), "Arg2:"),
+                ) {
+                    relations.push((first, kind.to_owned(), second));
+                }
+            }
             _ => {}
         }
     }
@@ -166,6 +183,17 @@ pub fn annotations(ann: &str) -> Vec<Annotation> {
             .map_or(target.as_str(), |(_, trigger)| trigger.as_str());
         if let Some((_, annotation)) = found.iter_mut().find(|(id, _)| id == text_bound) {
             annotation.attributes.push((name, value));
+        }
+    }
+    for (first, kind, second) in relations {
+        let label = found
+            .iter()
+            .find(|(id, _)| *id == second)
+            .map(|(_, a)| a.label.clone());
+        if let (Some(label), Some((_, annotation))) =
+            (label, found.iter_mut().find(|(id, _)| *id == first))
+        {
+            annotation.relations.push((kind, label));
         }
     }
     found
@@ -216,9 +244,14 @@ mod tests {
                    E1\tSign_symptom:T1\n\
                    A1\tPOLARITY E1 NEG\n\
                    A2\tPOLARITY T2 UNCERTAIN\n\
-                   R1\tMODIFY Arg1:T3 Arg2:T1\n";
+                   R1\tMODIFY Arg1:T2 Arg2:T1\n";
         let found = annotations(ann);
         assert_eq!(found.len(), 2);
+        assert!(found[0].relations.is_empty());
+        assert_eq!(
+            found[1].relations,
+            vec![("MODIFY".to_string(), "Sign_symptom".to_string())]
+        );
         assert_eq!(
             (found[0].label.as_str(), found[0].start, found[0].end),
             ("Sign_symptom", 16, 20)
