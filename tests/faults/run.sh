@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Faults and load against the local cluster (scripts/cluster.sh start first), each a check that can
-# fail: an ONNX Runtime library too old for the engine (a clear error), a terminated backend, a
+# fail: an ONNX Runtime library too old for the engine (a clear error), a model folder replaced while a
+# session uses it (kept whole; a half-written one refused), a terminated backend, a
 # backend killed with SIGKILL (the server restarts, committed rows stay), populate_entities cancelled
 # and killed mid-fill and then resumed (no row lost or done twice), private memory over many calls,
 # and 8 concurrent clients (no errors, the same results as one client).
@@ -42,6 +43,32 @@ grep -q "ERROR:  clinical_ner: could not load the ONNX Runtime library \"$too_ol
     || fail "unexpected answer to a too-old library: $out"
 grep -q "{aspirin}" <<< "$out" || fail "the same session did not extract with the right library afterwards"
 echo "ONNX Runtime $TOO_OLD_ONNXRUNTIME_VERSION refused with a clear error; the same session then extracts"
+
+step "a model folder replaced on disk while a session uses it: that session keeps the old model whole"
+model="$CLUSTER_DIR/replaced-model"
+rm -rf "$model"; cp -r "$SHIPPED_MODEL" "$model"; chmod -R a+rX "$model"
+shipped_version="$(sed -n '0,/"version": "/s/.*"version": "\([^"]*\)".*/\1/p' "$model/manifest.json")"
+# One session: load the model, then (\! runs in the client) a half-written replacement lands on disk.
+out="$(psql -X -q -tA -v ON_ERROR_STOP=1 -d "$DB" <<SQL 2>&1
+SET clinical_ner.model_path = '$model';
+SELECT 'before: ' || version FROM clinical_ner_models();
+\! sed -i 's/"version": "$shipped_version"/"version": "replaced"/' "$model/manifest.json" && head -c 100000 "$SHIPPED_MODEL/model.onnx" > "$model/model.onnx"
+SELECT 'after: ' || version FROM clinical_ner_models();
+SELECT 'extracts: ' || array_to_string(extract_medications('Started aspirin.'), ',');
+SQL
+)"
+grep -q "^before: $shipped_version$" <<< "$out" && grep -q "^after: $shipped_version$" <<< "$out" \
+    && grep -q "^extracts: aspirin$" <<< "$out" || fail "the session using the model did not keep it: $out"
+# A new session sees the half-written folder: a clear error, not a crash or a mix of old and new.
+out="$(psql -X -d "$DB" -c "SET clinical_ner.model_path = '$model'" -c "SELECT extract_medications('Started aspirin.')" 2>&1 || true)"
+grep -q "ERROR:  clinical_ner: model file \"$model/model.onnx\" does not match the checksum in its manifest" <<< "$out" \
+    || fail "a half-written model folder was not refused clearly: $out"
+# Once the replacement is complete, new sessions load it.
+cp "$SHIPPED_MODEL/model.onnx" "$model/model.onnx"
+[ "$(psql -X -q -tA -d "$DB" -c "SET clinical_ner.model_path = '$model'" -c "SELECT version FROM clinical_ner_models()")" = replaced ] \
+    || fail "a new session did not load the replaced model"
+rm -rf "$model"
+echo "the running session kept model $shipped_version whole; a half-written folder was refused; new sessions load the replacement"
 
 step "pg_terminate_backend during an extraction"
 started="$(sql "SELECT pg_postmaster_start_time()")"
