@@ -324,14 +324,17 @@ mod tests {
         .join("\n")
     }
 
-    #[test]
-    fn gold_status_from_polarity_and_history_spans() {
-        let golds: Vec<_> = maccrobat_targets("d", &ann())
+    fn golds(targets: Vec<Target>) -> Vec<(EntityType, Assertion)> {
+        targets
             .into_iter()
             .map(|t| (t.entity_type, t.gold))
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn gold_status_from_polarity_and_history_spans() {
         assert_eq!(
-            golds,
+            golds(maccrobat_targets("d", &ann())),
             vec![
                 (EntityType::Symptom, Assertion::Absent),
                 (EntityType::Disease, Assertion::Possible),
@@ -351,12 +354,8 @@ mod tests {
             "R2\tHas_temporal Arg1:T3 Arg2:T1",
         ]
         .join("\n");
-        let golds: Vec<_> = chia_targets("d", &ann)
-            .into_iter()
-            .map(|t| (t.entity_type, t.gold))
-            .collect();
         assert_eq!(
-            golds,
+            golds(chia_targets("d", &ann)),
             vec![
                 (EntityType::Disease, Assertion::Absent),
                 (EntityType::Medication, Assertion::Present),

@@ -16,6 +16,7 @@ pub mod corpus;
 pub mod dataset;
 mod error;
 pub mod known_corpora;
+pub mod lexicons;
 pub mod link_eval;
 pub mod metrics;
 pub mod predictions;

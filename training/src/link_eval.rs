@@ -13,9 +13,9 @@ use clinical_ner_engine::linking::{LinkMethod, Vocabulary};
 use clinical_ner_engine::EntityType;
 use serde::Serialize;
 
+use crate::lexicons::read_table;
 use crate::metrics::ratio;
 use crate::readers::read_text;
-use crate::teachers::dictionary::read_table;
 use crate::Result;
 
 /// A gold mention with its MeSH ids ("D001|D002" for a composite mention).
@@ -246,13 +246,7 @@ mod tests {
         assert_eq!(mentions[1].mesh, vec!["D005334", "D000001"]);
         assert!(mentions[2].mesh.is_empty());
 
-        let term = |t, s: &str, c: &str, n: &str| Term {
-            entity_type: t,
-            code_system: s.into(),
-            code: c.into(),
-            preferred_name: n.into(),
-            term: n.into(),
-        };
+        let term = |t, s: &str, c: &str, n: &str| Term::new(t, s, c, n, n);
         let vocabulary = Vocabulary::from_terms([
             term(EntityType::Medication, "DrugBank", "DB00945", "Aspirin"),
             term(EntityType::Disease, "DOID", "DOID:9999", "pneumonias"),

@@ -17,15 +17,11 @@ use clinical_ner_engine::linking::{
 use clinical_ner_engine::EntityType;
 use sha2::{Digest, Sha256};
 
+use crate::lexicons::{self, Concept, DISEASE_ONTOLOGY, DRUGBANK, HPO, SYMPTOM_ONTOLOGY};
 use crate::readers::read_text;
-use crate::teachers::dictionary::read_table;
 use crate::{Error, Result};
 
-const DRUGBANK: &str = "lexicon-drugbank-open-vocabulary/drugbank_vocabulary.csv";
 const DRUG_NER: &str = "lexicon-drug-ner-dictionary/drug_ner_dictionary_v2.0.9.jsonl";
-const DISEASE_ONTOLOGY: &str = "lexicon-disease-ontology-reports/HumanDO.tsv";
-const HPO: &str = "lexicon-hpo/hpo_terms_synonyms.tsv";
-const SYMPTOM_ONTOLOGY: &str = "lexicon-symptom-ontology/symp_terms_synonyms.tsv";
 
 /// Terms shorter than this are left out: two-letter strings are abbreviations of many things.
 const MIN_TERM_CHARS: usize = 3;
@@ -33,11 +29,16 @@ const MIN_TERM_CHARS: usize = 3;
 /// Every term of the vocabularies, and the manifest that names their sources.
 pub fn build(data_dir: &Path) -> Result<(Vec<Term>, VocabularyManifest)> {
     let mut terms = Vec::new();
-    let drugbank_names = drugbank(data_dir, &mut terms)?;
+    let drugbank = lexicons::drugbank(data_dir)?;
+    concept_terms(&drugbank, EntityType::Medication, "DrugBank", &mut terms);
+    let drugbank_names = drugbank.into_iter().map(|c| (c.id, c.name)).collect();
     drug_ner_dictionary(data_dir, &drugbank_names, &mut terms)?;
-    disease_ontology(data_dir, &mut terms)?;
-    hpo(data_dir, &mut terms)?;
-    symptom_ontology(data_dir, &mut terms)?;
+    let disease_ontology = lexicons::disease_ontology(data_dir)?;
+    concept_terms(&disease_ontology, EntityType::Disease, "DOID", &mut terms);
+    let hpo = lexicons::hpo_phenotypes(data_dir)?;
+    concept_terms(&hpo, EntityType::Symptom, "HPO", &mut terms);
+    let symptom_ontology = lexicons::symptom_ontology(data_dir)?;
+    concept_terms(&symptom_ontology, EntityType::Symptom, "SYMP", &mut terms);
     terms.retain(|t| {
         t.term.chars().count() >= MIN_TERM_CHARS && t.term.chars().any(char::is_alphabetic)
     });
@@ -94,41 +95,24 @@ pub fn write(folder: &Path, terms: &[Term], manifest: &VocabularyManifest) -> Re
     written(folder.join(MANIFEST_FILE), json + "\n")
 }
 
-fn term(entity_type: EntityType, system: &str, code: &str, preferred: &str, text: &str) -> Term {
-    Term {
-        entity_type,
-        code_system: system.into(),
-        code: code.into(),
-        preferred_name: preferred.into(),
-        term: text.into(),
-    }
-}
-
-/// DrugBank ids with their common names, after adding every name and synonym to `terms`.
-fn drugbank(data_dir: &Path, terms: &mut Vec<Term>) -> Result<HashMap<String, String>> {
-    let columns = ["DrugBank ID", "Common name", "Synonyms"];
-    let mut names = HashMap::new();
-    for row in read_table(&data_dir.join(DRUGBANK), b',', &columns)? {
-        let [id, common, synonyms] = <[String; 3]>::try_from(row).expect("three columns asked");
-        for synonym in synonyms.split(" | ").filter(|s| !s.is_empty()) {
-            terms.push(term(
-                EntityType::Medication,
-                "DrugBank",
-                &id,
-                &common,
-                synonym,
+/// The terms of `concepts`: each string under its concept's id and name.
+fn concept_terms(
+    concepts: &[Concept],
+    entity_type: EntityType,
+    system: &str,
+    terms: &mut Vec<Term>,
+) {
+    for concept in concepts {
+        for string in &concept.strings {
+            terms.push(Term::new(
+                entity_type,
+                system,
+                &concept.id,
+                &concept.name,
+                string,
             ));
         }
-        terms.push(term(
-            EntityType::Medication,
-            "DrugBank",
-            &id,
-            &common,
-            &common,
-        ));
-        names.insert(id, common);
     }
-    Ok(names)
 }
 
 #[derive(serde::Deserialize)]
@@ -167,68 +151,13 @@ fn drug_ner_dictionary(
             .chain(&entry.variants)
             .chain(&entry.brand_variants)
         {
-            terms.push(term(
+            terms.push(Term::new(
                 EntityType::Medication,
                 "DrugBank",
                 &id,
                 &preferred,
                 text,
             ));
-        }
-    }
-    Ok(())
-}
-
-fn disease_ontology(data_dir: &Path, terms: &mut Vec<Term>) -> Result<()> {
-    for row in read_table(&data_dir.join(DISEASE_ONTOLOGY), b'\t', &["id", "label"])? {
-        let [id, label] = <[String; 2]>::try_from(row).expect("two columns asked");
-        terms.push(term(EntityType::Disease, "DOID", &id, &label, &label));
-    }
-    Ok(())
-}
-
-/// Each ontology term's name, from rows of (id, string, kind, …) where kind "name" marks it.
-fn term_names(rows: &[Vec<String>]) -> HashMap<&str, &str> {
-    rows.iter()
-        .filter(|row| row[2] == "name")
-        .map(|row| (row[0].as_str(), row[1].as_str()))
-        .collect()
-}
-
-fn hpo(data_dir: &Path, terms: &mut Vec<Term>) -> Result<()> {
-    let columns = [
-        "hpo_id",
-        "string",
-        "kind",
-        "synonym_scope",
-        "under_phenotypic_abnormality",
-    ];
-    let rows = read_table(&data_dir.join(HPO), b'\t', &columns)?;
-    let names = term_names(&rows);
-    for row in &rows {
-        let [id, string, kind, scope, under] = &row[..] else {
-            continue;
-        };
-        let phenotype = under == "True" && id != "HP:0000118";
-        if phenotype && (kind == "name" || scope == "EXACT") {
-            let preferred = names.get(id.as_str()).copied().unwrap_or(string);
-            terms.push(term(EntityType::Symptom, "HPO", id, preferred, string));
-        }
-    }
-    Ok(())
-}
-
-fn symptom_ontology(data_dir: &Path, terms: &mut Vec<Term>) -> Result<()> {
-    let columns = ["symp_id", "string", "kind", "synonym_scope"];
-    let rows = read_table(&data_dir.join(SYMPTOM_ONTOLOGY), b'\t', &columns)?;
-    let names = term_names(&rows);
-    for row in &rows {
-        let [id, string, kind, scope] = &row[..] else {
-            continue;
-        };
-        if kind == "name" || scope == "EXACT" {
-            let preferred = names.get(id.as_str()).copied().unwrap_or(string);
-            terms.push(term(EntityType::Symptom, "SYMP", id, preferred, string));
         }
     }
     Ok(())

@@ -230,16 +230,6 @@ impl AssertionRules {
             terminators_before,
         }
     }
-
-    /// The status of the entity covering `entity` (word positions within `sentence`).
-    pub fn assertion(
-        &self,
-        sentence: &[Word],
-        entity: Range<usize>,
-        section: Option<Section>,
-    ) -> Assertion {
-        self.prepare(sentence).assertion(entity, section)
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -348,7 +338,9 @@ mod tests {
                     == target_words.len()
             })
             .expect("target in sentence");
-        AssertionRules::builtin().assertion(&words, start..start + target_words.len(), section)
+        AssertionRules::builtin()
+            .prepare(&words)
+            .assertion(start..start + target_words.len(), section)
     }
 
     fn status(sentence: &str, target: &str) -> Assertion {

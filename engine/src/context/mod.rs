@@ -120,6 +120,15 @@ mod tests {
     }
 
     #[test]
+    fn as_many_headings_as_entities() {
+        let note = "Plan: rest.\n".to_string() + &"ALLERGIES: aspirin.\n".repeat(20_000);
+        let context = NoteContext::new(&note, AssertionRules::builtin());
+        assert_eq!(context.section(&(0..4)), Some(Section::AssessmentAndPlan));
+        let last = note.len() - "aspirin.\n".len();
+        assert_eq!(context.section(&(last..last + 7)), Some(Section::Allergies));
+    }
+
+    #[test]
     fn entities_outside_any_word_are_present() {
         let context = NoteContext::new("   ", AssertionRules::builtin());
         assert_eq!(context.assertion(&(0..2)), Assertion::Present);

@@ -197,13 +197,11 @@ pub fn headings(text: &str) -> Vec<Heading> {
     found
 }
 
-/// The section that a character position lies in, given the note's headings.
+/// The section that a character position lies in, given the note's headings (in order, as
+/// [`headings`] gives them). A binary search: a note can hold as many headings as entities.
 pub fn section_at(headings: &[Heading], position: usize) -> Option<Section> {
-    headings
-        .iter()
-        .take_while(|h| h.chars.start <= position)
-        .last()
-        .map(|h| h.section)
+    let before = headings.partition_point(|h| h.chars.start <= position);
+    before.checked_sub(1).map(|last| headings[last].section)
 }
 
 #[derive(Clone, Copy, PartialEq)]

@@ -52,6 +52,24 @@ pub struct Term {
     pub term: String,
 }
 
+impl Term {
+    pub fn new(
+        entity_type: EntityType,
+        code_system: &str,
+        code: &str,
+        preferred_name: &str,
+        term: &str,
+    ) -> Term {
+        Term {
+            entity_type,
+            code_system: code_system.into(),
+            code: code.into(),
+            preferred_name: preferred_name.into(),
+            term: term.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LinkMethod {
     Exact,
@@ -406,100 +424,84 @@ fn abbreviations() -> HashMap<String, String> {
 mod tests {
     use super::*;
 
-    fn term(
-        entity_type: EntityType,
-        system: &str,
-        code: &str,
-        preferred: &str,
-        text: &str,
-    ) -> Term {
-        Term {
-            entity_type,
-            code_system: system.into(),
-            code: code.into(),
-            preferred_name: preferred.into(),
-            term: text.into(),
-        }
-    }
-
     fn vocabulary() -> Vocabulary {
         use EntityType::*;
         Vocabulary::from_terms([
-            term(
+            Term::new(
                 Medication,
                 "DrugBank",
                 "DB00945",
                 "Acetylsalicylic acid",
                 "Acetylsalicylic acid",
             ),
-            term(
+            Term::new(
                 Medication,
                 "DrugBank",
                 "DB00945",
                 "Acetylsalicylic acid",
                 "Aspirin",
             ),
-            term(Medication, "DrugBank", "DB00331", "Metformin", "Metformin"),
-            term(
+            Term::new(Medication, "DrugBank", "DB00331", "Metformin", "Metformin"),
+            Term::new(
                 Medication,
                 "DrugBank",
                 "DB00264",
                 "Metoprolol",
                 "Metoprolol",
             ),
-            term(
+            Term::new(
                 Medication,
                 "DrugBank",
                 "DB00316",
                 "Acetaminophen",
                 "Acetaminophen",
             ),
-            term(
+            Term::new(
                 Medication,
                 "DrugBank",
                 "DB00316",
                 "Acetaminophen",
                 "Tylenol",
             ),
-            term(
+            Term::new(
                 Disease,
                 "DOID",
                 "DOID:10763",
                 "hypertension",
                 "hypertension",
             ),
-            term(
+            Term::new(
                 Disease,
                 "DOID",
                 "DOID:9352",
                 "type 2 diabetes mellitus",
                 "type 2 diabetes mellitus",
             ),
-            term(
+            Term::new(
                 Disease,
                 "DOID",
                 "DOID:3083",
                 "chronic obstructive pulmonary disease",
                 "chronic obstructive pulmonary disease",
             ),
-            term(
+            Term::new(
                 Symptom,
                 "HPO",
                 "HP:0006510",
                 "Chronic pulmonary obstruction",
                 "COPD",
             ),
-            term(Symptom, "HPO", "HP:0002094", "Dyspnea", "Dyspnea"),
-            term(
+            Term::new(Symptom, "HPO", "HP:0002094", "Dyspnea", "Dyspnea"),
+            Term::new(
                 Symptom,
                 "HPO",
                 "HP:0002094",
                 "Dyspnea",
                 "Shortness of breath",
             ),
-            term(Symptom, "HPO", "HP:0000822", "Hypertension", "Hypertension"),
-            term(Symptom, "HPO", "HP:0001945", "Fever", "Fever"),
-            term(Symptom, "SYMP", "SYMP:0000613", "fever", "fever"),
+            Term::new(Symptom, "HPO", "HP:0000822", "Hypertension", "Hypertension"),
+            Term::new(Symptom, "HPO", "HP:0001945", "Fever", "Fever"),
+            Term::new(Symptom, "SYMP", "SYMP:0000613", "fever", "fever"),
         ])
     }
 
@@ -600,8 +602,8 @@ mod tests {
     fn the_preferred_link_of_an_ambiguous_key_is_the_concept_named_by_it() {
         use EntityType::*;
         let vocabulary = Vocabulary::from_terms([
-            term(Medication, "DrugBank", "DB00002", "Other drug", "cold"),
-            term(Medication, "DrugBank", "DB00009", "Cold", "Cold"),
+            Term::new(Medication, "DrugBank", "DB00002", "Other drug", "cold"),
+            Term::new(Medication, "DrugBank", "DB00009", "Cold", "Cold"),
         ]);
         assert_eq!(vocabulary.link("COLD", Medication).unwrap().code, "DB00009");
     }
@@ -609,7 +611,7 @@ mod tests {
     #[test]
     fn folders_round_trip_and_bad_ones_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let lines: Vec<String> = [term(
+        let lines: Vec<String> = [Term::new(
             EntityType::Medication,
             "DrugBank",
             "DB00331",

@@ -27,7 +27,8 @@ use aho_corasick::{AhoCorasick, Anchored, Input, Match, MatchKind, StartKind};
 use clinical_ner_engine::EntityType::{self, Disease, Medication, Symptom};
 
 use crate::corpus::Span;
-use crate::{Error, Problem, Result};
+use crate::lexicons::{self, read_table};
+use crate::Result;
 
 /// Longer entries are chemical or product descriptions that a note never spells out.
 const MAX_TERM_WORDS: usize = 10;
@@ -163,7 +164,8 @@ impl Vocabulary {
                     .map(|variant| words(&variant).join(" "))
                     .collect();
                 let mut entries = Vec::new();
-                for strings in hpo_terms(data_dir)?.into_values() {
+                for term in lexicons::hpo_phenotypes(data_dir)? {
+                    let strings = term.strings;
                     let is_disease = strings.iter().any(|s| {
                         reads_like_disease(s)
                             || variants(s, Symptom)
@@ -454,19 +456,12 @@ fn reads_like_disease(text: &str) -> bool {
 }
 
 fn drugbank_names(data_dir: &Path) -> Result<Vec<String>> {
-    let drugbank = data_dir.join("lexicon-drugbank-open-vocabulary/drugbank_vocabulary.csv");
-    let mut names = Vec::new();
-    for row in read_table(&drugbank, b',', &["Common name", "Synonyms"])? {
-        let [common, synonyms] = <[String; 2]>::try_from(row).expect("two columns asked");
-        names.extend(
-            synonyms
-                .split(" | ")
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned),
-        );
-        names.push(common);
-    }
-    Ok(names)
+    Ok(strings(lexicons::drugbank(data_dir)?))
+}
+
+/// Every string of every concept, in order.
+fn strings(concepts: Vec<lexicons::Concept>) -> Vec<String> {
+    concepts.into_iter().flat_map(|c| c.strings).collect()
 }
 
 fn rxnorm_names(data_dir: &Path) -> Result<Vec<String>> {
@@ -478,20 +473,11 @@ fn rxnorm_names(data_dir: &Path) -> Result<Vec<String>> {
 }
 
 fn disease_names(data_dir: &Path) -> Result<Vec<String>> {
-    let path = data_dir.join("lexicon-disease-ontology-reports/HumanDO.tsv");
-    Ok(read_table(&path, b'\t', &["label"])?
-        .into_iter()
-        .flatten()
-        .collect())
+    Ok(strings(lexicons::disease_ontology(data_dir)?))
 }
 
 fn symptom_names(data_dir: &Path) -> Result<Vec<String>> {
-    let path = data_dir.join("lexicon-symptom-ontology/symp_terms_synonyms.tsv");
-    let mut names: Vec<String> = read_table(&path, b'\t', &["string", "kind", "synonym_scope"])?
-        .into_iter()
-        .filter(|row| row[1] == "name" || row[2] == "EXACT")
-        .map(|mut row| row.swap_remove(0))
-        .collect();
+    let mut names = strings(lexicons::symptom_ontology(data_dir)?);
     names.extend(extra_expressions(data_dir, "symptoms")?);
     Ok(names)
 }
@@ -504,68 +490,6 @@ fn extra_expressions(data_dir: &Path, kind: &str) -> Result<Vec<String>> {
         .filter(|row| row[1] == kind)
         .map(|mut row| row.swap_remove(0))
         .collect())
-}
-
-/// The strings of each HPO term under Phenotypic abnormality (its root excluded): names and exact
-/// synonyms, layperson ones included.
-fn hpo_terms(data_dir: &Path) -> Result<HashMap<String, Vec<String>>> {
-    let path = data_dir.join("lexicon-hpo/hpo_terms_synonyms.tsv");
-    let columns = [
-        "hpo_id",
-        "string",
-        "kind",
-        "synonym_scope",
-        "under_phenotypic_abnormality",
-    ];
-    let mut terms: HashMap<String, Vec<String>> = HashMap::new();
-    for row in read_table(&path, b'\t', &columns)? {
-        let [id, string, kind, scope, under] = <[String; 5]>::try_from(row).expect("five asked");
-        if under == "True" && id != "HP:0000118" && (kind == "name" || scope == "EXACT") {
-            terms.entry(id).or_default().push(string);
-        }
-    }
-    Ok(terms)
-}
-
-/// The named columns of every row of a delimited table with a header; a short row reads as empty
-/// cells, as Python's `csv.DictReader` has it.
-pub(crate) fn read_table(
-    path: &Path,
-    delimiter: u8,
-    columns: &[&'static str],
-) -> Result<Vec<Vec<String>>> {
-    let text = crate::readers::read_text(path)?;
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let format = |line: u64, problem| Error::Format {
-        path: path.to_owned(),
-        line: line as usize,
-        problem,
-    };
-    let malformed = crate::readers::malformed_csv(path, "a delimited row with balanced quotes");
-    let header = reader.headers().map_err(&malformed)?.clone();
-    let positions = columns
-        .iter()
-        .map(|&name| {
-            header
-                .iter()
-                .position(|h| h == name)
-                .ok_or_else(|| format(1, Problem::MissingColumn(name)))
-        })
-        .collect::<Result<Vec<usize>>>()?;
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(&malformed)?;
-        rows.push(
-            positions
-                .iter()
-                .map(|&i| record.get(i).unwrap_or_default().to_owned())
-                .collect(),
-        );
-    }
-    Ok(rows)
 }
 
 #[cfg(test)]
