@@ -276,7 +276,10 @@ impl Vocabulary {
                 });
                 keyed.shrink_to_fit();
             }
-            let keys: Vec<Box<str>> = system.by_key.keys().cloned().collect();
+            // In sorted order, not the map's: candidates tied on shared trigrams are ranked by key
+            // id, and the functions are IMMUTABLE, so every backend must rank them alike.
+            let mut keys: Vec<Box<str>> = system.by_key.keys().cloned().collect();
+            keys.sort_unstable();
             keys.iter().for_each(|key| system.approximate.insert(key));
             system.approximate.shrink_to_fit();
         }
@@ -577,6 +580,29 @@ mod tests {
             None,
             "too short for an approximate match"
         );
+    }
+
+    #[test]
+    fn approximate_matches_do_not_depend_on_hash_order() {
+        // 200 keys equally near the mention: more ties than candidates scored.
+        let terms = || {
+            (0..200u32).map(|i| {
+                let name = format!("zolmitrip{}", char::from_u32(0x4e00 + i).unwrap());
+                Term::new(
+                    EntityType::Medication,
+                    "DrugBank",
+                    &format!("DB{i:05}"),
+                    &name,
+                    &name,
+                )
+            })
+        };
+        let first = Vocabulary::from_terms(terms()).link("zolmitripx", EntityType::Medication);
+        assert!(first.is_some());
+        for _ in 0..8 {
+            let again = Vocabulary::from_terms(terms()).link("zolmitripx", EntityType::Medication);
+            assert_eq!(again, first);
+        }
     }
 
     #[test]
