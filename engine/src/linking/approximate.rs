@@ -1,5 +1,6 @@
-//! Approximate lookup for misspelt mentions ("metfromin", "lisinoprill"): candidate keys that share
-//! the most character trigrams with the mention, scored by Damerau–Levenshtein similarity.
+//! Approximate lookup for misspelt mentions ("metfromin", "lisinoprill"): candidate keys whose
+//! character trigrams overlap the mention's most (Dice coefficient), scored by Damerau–Levenshtein
+//! similarity.
 //!
 //! The trigram index keeps the search to a few dozen candidates out of some hundred thousand keys,
 //! so a lookup costs microseconds, as the per-row SQL functions need.
@@ -16,6 +17,8 @@ const CANDIDATES: usize = 32;
 #[derive(Debug, Default)]
 pub struct TrigramIndex {
     keys: Vec<Box<str>>,
+    /// Distinct trigrams of each key.
+    trigram_counts: Vec<u32>,
     postings: HashMap<[char; 3], Vec<u32>>,
 }
 
@@ -26,6 +29,7 @@ impl TrigramIndex {
         let mut seen = trigrams(key);
         seen.sort_unstable();
         seen.dedup();
+        self.trigram_counts.push(seen.len() as u32);
         for trigram in seen {
             self.postings.entry(trigram).or_default().push(id);
         }
@@ -33,6 +37,7 @@ impl TrigramIndex {
 
     pub fn shrink_to_fit(&mut self) {
         self.keys.shrink_to_fit();
+        self.trigram_counts.shrink_to_fit();
         self.postings.values_mut().for_each(Vec::shrink_to_fit);
         self.postings.shrink_to_fit();
     }
@@ -51,8 +56,18 @@ impl TrigramIndex {
                 *shared.entry(id).or_default() += 1;
             }
         }
-        let mut ranked: Vec<(u32, u32)> = shared.into_iter().collect();
-        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Ranked by the Dice coefficient of their trigram sets, not the raw shared count: a raw count
+        // favours long keys that contain the mention's pieces ("metformin hydrochloride tablets")
+        // and ties between many of them could push the nearest key ("metformin") out of the list.
+        let dice = |id: u32, shared: u32| {
+            2.0 * f64::from(shared)
+                / (query.len() as f64 + f64::from(self.trigram_counts[id as usize]))
+        };
+        let mut ranked: Vec<(u32, f64)> = shared
+            .into_iter()
+            .map(|(id, n)| (id, dice(id, n)))
+            .collect();
+        ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked
             .into_iter()
             .take(CANDIDATES)
