@@ -1,8 +1,12 @@
 """Command line: build the model folder in one command, or compare training mixes on the dev sets.
 
     python -m clinical_ner_train first-model --out models/clinical-ner-minilm [--data-dir DIR] [--smoke]
-    python -m clinical_ner_train compare-mixes [--max-steps N]
+    python -m clinical_ner_train compare-students [--max-steps N] [--mix M ...] [--base DIR ...] [--on test]
     python -m clinical_ner_train distillation-report --work training/work/distill --out docs/distillation.md
+    python -m clinical_ner_train domain-pretrain --out training/work/minilm-clinical [--max-steps N] [--smoke]
+    python -m clinical_ner_train adapt --model models/clinical-ner-minilm --site-notes notes.jsonl \
+        --site-labels drugbank.jsonl hpo.jsonl --out models/clinical-ner-site [--held-out CORPUS]
+    python -m clinical_ner_train site-study --markdown training/work/site-study.md [--steps N]
 
 `first-model` trains, exports ONNX, quantises, checks parity, evaluates and writes the folder
 (manifest.json, model.onnx, tokenizer.json). `--smoke` is the CI test: a few hundred sentences, 20 steps and
@@ -12,6 +16,7 @@ the same export, parity and manifest checks in a temporary folder; any failed ch
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -192,8 +197,9 @@ def first_model(args) -> int:
     return 0
 
 
-def compare_mixes(args) -> int:
-    """Short runs of every mix, scored with the PyTorch model on the dev sets only (MACCROBAT stays unseen)."""
+def compare_students(args) -> int:
+    """Short runs of training mixes and base encoders, scored with the PyTorch model. On the dev sets by
+    default (MACCROBAT stays unseen); `--on test` scores the held-out test sets, for a choice already made."""
     from . import mixes
     from .evaluate import evaluate, subset, torch_predictor
     from .features import load_tokenizer
@@ -201,21 +207,170 @@ def compare_mixes(args) -> int:
     from .train import Hyperparameters, train
 
     data_dir = Path(args.data_dir)
-    base = _base_model()
-    tokenizer = load_tokenizer(base / "tokenizer.json")
     lexicon = load(data_dir)
-    # Capped so that a comparison fits beside the full run's time budget.
-    dev = [subset(c, c.documents[:args.dev_documents]) for c in mixes.dev_sets(data_dir)]
-    table = {}
-    for name, mix in MIXES.items():
-        hp = Hyperparameters(seed=args.seed, max_steps=args.max_steps)
-        model = train(_windows(mixes.training_corpora(data_dir, lexicon, mix, hp.seed), tokenizer), base, hp,
-                      tokenizer.token_to_id("[PAD]"))
-        table[name] = {c.name: evaluate(c, tokenizer, torch_predictor(model)) for c in dev}
-        log.info("%s: %s", name, json.dumps(table[name]))
-    for name, sets in table.items():
-        cells = [f"{s}/{t} {v['f1']:.3f}/{v['token_f1']:.3f}" for s, per_type in sets.items() for t, v in per_type.items()]
-        print(name, " | ".join(cells))
+    teacher_dataset = Path(args.teacher_dataset) if args.teacher_dataset else None
+    names = args.mix or [n for n, m in MIXES.items() if teacher_dataset or not m.teacher_dataset]
+    if args.on == "dev":
+        # Capped so that a comparison fits beside the full run's time budget.
+        sets = [subset(c, c.documents[:args.dev_documents]) for c in mixes.dev_sets(data_dir)]
+    else:
+        sets = mixes.test_sets(data_dir)
+    table: dict[str, dict] = {}
+    for base_name in args.base or [None]:
+        base = _base_model(base_name)
+        tokenizer = load_tokenizer(base / "tokenizer.json")
+        for name in names:
+            hp = Hyperparameters(seed=args.seed, max_steps=args.max_steps)
+            training = mixes.training_corpora(data_dir, lexicon, MIXES[name], hp.seed, teacher_dataset)
+            started = time.time()
+            model = train(_windows(training, tokenizer), base, hp, tokenizer.token_to_id("[PAD]"))
+            key = f"{name} on {base_name or 'all-MiniLM-L6-v2'}"
+            table[key] = {"train_seconds": round(time.time() - started),
+                          "scores": {c.name: evaluate(c, tokenizer, torch_predictor(model)) for c in sets}}
+            log.info("%s: %s", key, json.dumps(table[key]))
+            if args.json:
+                Path(args.json).write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+    for key, row in table.items():
+        cells = [f"{s}/{t} {v['f1']:.3f}/{v['token_f1']:.3f}" for s, per_type in row["scores"].items()
+                 for t, v in per_type.items()]
+        print(key, " | ".join(cells))
+    return 0
+
+
+def domain_pretrain(args) -> int:
+    from .domain import PretrainingSettings, pretrain, unlabelled_texts
+
+    settings = PretrainingSettings(seed=args.seed)
+    if args.max_steps is not None:
+        settings.max_steps = args.max_steps
+    sources = unlabelled_texts(Path(args.data_dir))
+    if args.smoke:
+        sources = {name: texts[:40] for name, texts in sources.items()}
+        settings.max_steps, settings.batch_blocks = 4, 4
+        temporary = tempfile.TemporaryDirectory(prefix="clinical-ner-mlm-smoke-")
+        out = Path(temporary.name)
+    else:
+        out = Path(args.out)
+    report = pretrain(_base_model(args.base), out, sources, settings)
+    print(json.dumps(report["held_out_masked_word_loss"]))
+    if args.smoke:
+        # The checkpoint must be a base that first-model can fine-tune: it loads as a token classifier.
+        from transformers import AutoModelForTokenClassification
+
+        AutoModelForTokenClassification.from_pretrained(out, num_labels=7)
+        temporary.cleanup()
+    return 0
+
+
+def adapt_model(args) -> int:
+    from . import adapt, corpora, export, manifest
+    from .corpora import Corpus
+    from .evaluate import evaluate, onnx_predictor
+    from .features import load_tokenizer
+
+    data_dir, shipped, out = Path(args.data_dir), Path(args.model), Path(args.out)
+    shipped_manifest = manifest.check(shipped)
+    tokenizer = load_tokenizer(shipped / "tokenizer.json")
+    settings = adapt.AdaptationSettings(learning_rate=args.learning_rate, frozen_layers=args.frozen_layers,
+                                        max_steps=args.max_steps, check_every=args.check_every,
+                                        patience=args.patience, seed=args.seed)
+    if args.site_corpus:
+        site = corpora.load(data_dir, args.site_corpus)
+        documents, site_types, type_map = site.documents, site.labelled_types, site.scoring_type_map
+    else:
+        documents = adapt.site_documents(Path(args.site_notes), [Path(p) for p in args.site_labels])
+        site_types, type_map = frozenset(corpora.ENTITY_TYPES), {}
+    if args.held_out:
+        training_documents, held_out = documents, corpora.load(data_dir, args.held_out)
+    else:
+        training_documents, held_documents = adapt.split_held_out(documents, settings.held_out_share)
+        held_out = Corpus("site held-out slice", held_documents, site_types, "the site's", type_map)
+    if not training_documents or not held_out.documents:
+        log.error("adapting needs site notes to learn from and a held-out slice to stop on; got %d and %d",
+                  len(training_documents), len(held_out.documents))
+        return 2
+    training = [Corpus("site", training_documents, site_types, "the site's", type_map)]
+    original = [corpora.load(data_dir, name) for name in (args.original_tests or
+                                                           shipped_manifest["training"]["evaluation"]["test_sets"])]
+    if args.limit_original:
+        for corpus in original:
+            corpus.documents = corpus.documents[:args.limit_original]
+    log.info("site: %d notes to learn from, %d held out (%s); original test sets: %s", len(training_documents),
+             len(held_out.documents), held_out.name, ", ".join(c.name for c in original))
+
+    shipped_predictor = onnx_predictor(shipped / "model.onnx", THREADS)
+    model = adapt.rebuild(shipped, _base_model(args.base))
+    # The same real sentences as first-model's parity check, so every model folder meets one bar.
+    from . import mixes
+
+    sentences = _parity_sentences(mixes.dev_sets(data_dir), tokenizer, export.PARITY_SENTENCES)
+    agreement = adapt.check_rebuild(model, shipped_predictor, sentences, tokenizer)
+    log.info("rebuilt %s from its ONNX file: %.2f%% of words labelled as the shipped file does", shipped,
+             100 * agreement)
+    before = {c.name: evaluate(c, tokenizer, shipped_predictor) for c in original + [held_out]}
+
+    result = adapt.adapt(model, training, held_out, tokenizer, settings)
+    work = WORK_DIR / f"adapt-{out.name}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in MODEL_FILES:
+        (out / name).unlink(missing_ok=True)
+    export.export_onnx(result.model, work / "model.fp32.onnx")
+    export.quantise(work / "model.fp32.onnx", out / "model.onnx")
+    tokenizer.save(str(out / "tokenizer.json"))
+    parity = export.check_parity(result.model, work / "model.fp32.onnx", out / "model.onnx", sentences, tokenizer,
+                                 adapt.ADAPTED_INT8_MIN_AGREEMENT)
+    adapted_predictor = onnx_predictor(out / "model.onnx", THREADS)
+    after = {c.name: evaluate(c, tokenizer, adapted_predictor) for c in original + [held_out]}
+
+    adaptation = {
+        "from": {"name": shipped_manifest["name"], "version": shipped_manifest["version"],
+                 "sha256": shipped_manifest["files"]["model.onnx"]["sha256"]},
+        "site": args.site_corpus or {"notes": Path(args.site_notes).name,
+                                     "teachers": [Path(p).name for p in args.site_labels]},
+        "held_out": held_out.name,
+        "settings": dataclasses.asdict(settings),
+        "rebuild_word_agreement": round(agreement, 4),
+        "best_step": result.best_step,
+        "history": result.history,
+        "before": before,
+    }
+    training_data = shipped_manifest["training"]["data"] + [f"site notes adapted on: {adaptation['site']}"]
+    evaluation = {**shipped_manifest["training"]["evaluation"], "parity": parity,
+                  "test_sets": [c.name for c in original]}
+    manifest.write(out, training_data=training_data,
+                   command="PYTHONPATH=training/python python -m clinical_ner_train " + " ".join(sys.argv[1:]),
+                   hyperparameters=shipped_manifest["training"]["hyperparameters"], metrics=after,
+                   evaluation=evaluation, name=args.name or f"{shipped_manifest['name']}-adapted",
+                   version=shipped_manifest["version"], adaptation=adaptation)
+    manifest.check(out)
+    table = _before_after_table(before, after)
+    (out / "adaptation.md").write_text(table, encoding="utf-8")
+    print(table)
+    return 0
+
+
+def _before_after_table(before: dict, after: dict) -> str:
+    rows = ["| set | type | strict F1 before | after | word F1 before | after |", "|---|---|---|---|---|---|"]
+    for set_name, per_type in before.items():
+        for entity_type, values in per_type.items():
+            new = after[set_name][entity_type]
+            rows.append(f"| {set_name} | {entity_type} | {values['f1']:.3f} | {new['f1']:.3f} | "
+                        f"{values['token_f1']:.3f} | {new['token_f1']:.3f} |")
+    return "\n".join(rows) + "\n"
+
+
+def site_study(args) -> int:
+    from . import sites
+
+    out = Path(args.markdown)
+    results_path = out.with_suffix(".json")
+    results = sites.run(Path(args.data_dir), _base_model(args.base), args.steps, args.seed, results_path)
+    plot_path = out.with_suffix(".png")
+    sites.plot(results, plot_path)
+    out.write_text(sites.table(results) + f"\n![word F1 per model and site]({plot_path.name})\n", encoding="utf-8")
+    print(sites.table(results))
     return 0
 
 
@@ -227,9 +382,15 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--smoke", action="store_true", help="tiny CI run into a temporary folder")
     build.add_argument("--epochs", type=float)
     build.add_argument("--max-steps", type=int)
-    compare = commands.add_parser("compare-mixes", help="short runs of each training mix, dev-set scores")
+    compare = commands.add_parser("compare-students", help="short runs of training mixes and base encoders, "
+                                  "scored on the dev (or test) sets")
     compare.add_argument("--max-steps", type=int, default=100)
     compare.add_argument("--dev-documents", type=int, default=200, help="documents per dev set")
+    compare.add_argument("--mix", nargs="+", choices=sorted(MIXES), help="default: every mix the data allows")
+    compare.add_argument("--base", nargs="+", help="base checkpoint folders (default: all-MiniLM-L6-v2)")
+    compare.add_argument("--on", choices=("dev", "test"), default="dev")
+    compare.add_argument("--teacher-dataset", help="teacher-labelled notes for the teacher mixes")
+    compare.add_argument("--json", help="also write the scores here, after each student")
     for command in (build, compare):
         command.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
         command.add_argument("--seed", type=int, default=13)
@@ -244,16 +405,59 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--hyperparameters", choices=("auto", "paper", "cpu"), default="auto",
                        help="paper: arXiv 2501.00031's (lr 2e-5, batch 8, weight decay 0.01, 10 epochs); cpu: "
                        "3 epochs at 1e-4 with frozen word embeddings; auto: paper on a GPU, cpu otherwise")
+    domain = commands.add_parser("domain-pretrain", help="continue the base encoder's masked-language-model "
+                                 "training on the unlabelled clinical and biomedical text in the data folder")
+    domain.add_argument("--out", help="checkpoint folder to write (not used with --smoke)")
+    domain.add_argument("--smoke", action="store_true", help="tiny CI run into a temporary folder")
+    domain.add_argument("--max-steps", type=int, help="steps of 16 blocks of 128 tokens (default 600)")
+    domain.add_argument("--base", help="Hugging Face BERT-family checkpoint folder (default: all-MiniLM-L6-v2)")
+    adapting = commands.add_parser("adapt", help="adapt a shipped model folder to a site's notes, labelled by "
+                                   "the site's teachers, with early stopping and frozen layers; F1 before and after")
+    adapting.add_argument("--model", required=True, help="the shipped model folder to start from")
+    adapting.add_argument("--out", required=True, help="model folder to write")
+    adapting.add_argument("--name", help="model name in the new manifest (default: the old name + -adapted)")
+    site = adapting.add_mutually_exclusive_group(required=True)
+    site.add_argument("--site-notes", help="the site's notes, JSON lines {\"id\", \"text\"}")
+    site.add_argument("--site-corpus", help="a known gold corpus as the site's labelled notes (studies)")
+    adapting.add_argument("--site-labels", nargs="+", default=[],
+                          help="`clinical-ner-train label` outputs of the site's teachers on --site-notes (union)")
+    adapting.add_argument("--held-out", help="known gold corpus to stop on (default: 10%% of the site's notes)")
+    adapting.add_argument("--original-tests", nargs="*", help="known corpora for before/after F1 (default: the "
+                          "shipped manifest's test sets)")
+    adapting.add_argument("--limit-original", type=int, help="only the first N documents of each original test set")
+    adapting.add_argument("--learning-rate", type=float, default=2e-5)
+    adapting.add_argument("--frozen-layers", type=int, default=2, help="lowest encoder layers kept fixed (with "
+                          "the embeddings)")
+    adapting.add_argument("--max-steps", type=int, default=300)
+    adapting.add_argument("--check-every", type=int, default=25, help="steps between held-out checks")
+    adapting.add_argument("--patience", type=int, default=3, help="checks without improvement before stopping")
+    adapting.add_argument("--base", help="the architecture's Hugging Face checkpoint (default: all-MiniLM-L6-v2)")
+    study = commands.add_parser("site-study", help="two corpora as two sites: local, shared and transferred "
+                                "models, each scored at both sites (table, JSON and plot)")
+    study.add_argument("--markdown", required=True, help="table to write; .json and .png go beside it")
+    study.add_argument("--steps", type=int, default=200, help="training steps of a local model")
+    study.add_argument("--base", help="Hugging Face BERT-family checkpoint folder (default: all-MiniLM-L6-v2)")
+    for command in (domain, adapting, study):
+        command.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+        command.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
     if args.command == "distillation-report":
         from .report import build as build_report
 
         build_report(Path(args.work), Path(args.out))
         return 0
-    if args.command == "first-model" and not args.smoke and not args.out:
+    if args.command in ("first-model", "domain-pretrain") and not args.smoke and not args.out:
         parser.error("--out is required unless --smoke")
     _setup()
-    return first_model(args) if args.command == "first-model" else compare_mixes(args)
+    if args.command == "domain-pretrain":
+        return domain_pretrain(args)
+    if args.command == "site-study":
+        return site_study(args)
+    if args.command == "adapt":
+        if args.site_notes and not args.site_labels:
+            parser.error("--site-notes needs --site-labels: the site's teachers' labels")
+        return adapt_model(args)
+    return first_model(args) if args.command == "first-model" else compare_students(args)
 
 
 if __name__ == "__main__":

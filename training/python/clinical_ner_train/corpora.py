@@ -8,6 +8,7 @@ mention of that type is not evidence of `O`, and scoring on it must leave that t
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,12 +46,14 @@ MACCROBAT_LABELS = {"Medication": "medication", "Disease_disorder": "disease", "
 # kept out of training as an ignored region instead of being forced into one of the two types, or into O.
 PSYTAR_LABELS = {"ADR": "symptom", "WD": "symptom", "SSI": "symptom"}
 PSYTAR_IGNORED = {"DI"}
+CHIA_LABELS = {"Drug": "medication", "Condition": "disease"}
 
 LICENCES = {
     "bc5cdr": "public domain (NLM, United States Government Work)",
     "ncbi-disease": "public domain (NLM, United States Government Work)",
     "psytar": "CC BY 4.0",
     "maccrobat2020-dev": "CC BY 4.0 (per third-party reports, unverified)",
+    "chia": "CC BY 4.0",
 }
 
 
@@ -96,25 +99,30 @@ def read_pubtator(path: Path, label_map: dict[str, str]) -> list[Document]:
 
 
 def read_brat(folder: Path, label_map: dict[str, str]) -> list[Document]:
-    """brat standoff `.txt` + `.ann`; a discontinuous span keeps its first fragment."""
-    documents: list[Document] = []
-    for ann_path in sorted(folder.glob("*.ann")):
-        text = ann_path.with_suffix(".txt").read_text(encoding="utf-8")
-        spans: list[Span] = []
-        for line in ann_path.read_text(encoding="utf-8").splitlines():
-            if not line.startswith("T"):
-                continue
-            _, type_and_offsets, mention = line.split("\t", 2)
-            label, offsets = type_and_offsets.split(" ", 1)
-            if label not in label_map:
-                continue
-            fragments = [tuple(map(int, f.split())) for f in offsets.split(";")]
-            start, end = fragments[0]
-            if len(fragments) == 1 and text[start:end] != mention:
-                raise ValueError(f"{ann_path.name}: offsets {start}-{end} do not give {mention!r}")
-            spans.append((start, end, label_map[label]))
-        documents.append(Document(ann_path.stem, text, resolve_overlaps(spans)))
-    return documents
+    """brat standoff `.txt` + `.ann` files in a folder."""
+    return [brat_document(ann_path.stem, ann_path.with_suffix(".txt").read_text(encoding="utf-8"),
+                          ann_path.read_text(encoding="utf-8"), label_map)
+            for ann_path in sorted(folder.glob("*.ann"))]
+
+
+def brat_document(name: str, text: str, annotations: str, label_map: dict[str, str]) -> Document:
+    """One brat document; a discontinuous span keeps its first fragment. Errors name the file, never the text."""
+    spans: list[Span] = []
+    for line in annotations.splitlines():
+        if not line.startswith("T"):
+            continue
+        _, type_and_offsets, mention = line.split("\t", 2)
+        label, offsets = type_and_offsets.split(" ", 1)
+        if label not in label_map:
+            continue
+        fragments = [tuple(map(int, f.split())) for f in offsets.split(";")]
+        start, end = fragments[0]
+        # Chia's spans at a line end take in the line's carriage return; the mention is the text before it.
+        covered = text[start:end].rstrip()
+        if len(fragments) == 1 and covered != mention.rstrip():
+            raise ValueError(f"{name}.ann: offsets {start}-{end} do not give the annotated text")
+        spans.append((start, start + len(covered), label_map[label]))
+    return Document(name, text, resolve_overlaps(spans))
 
 
 def read_conll(path: Path, label_map: dict[str, str], ignored: set[str], prefix: str) -> list[Document]:
@@ -172,6 +180,43 @@ def psytar(data_dir: Path, split: str) -> Corpus:
 def maccrobat(data_dir: Path) -> Corpus:
     documents = read_brat(data_dir / "maccrobat2020-dev" / "brat", MACCROBAT_LABELS)
     return Corpus("maccrobat2020-dev", documents, frozenset(ENTITY_TYPES), LICENCES["maccrobat2020-dev"])
+
+
+def chia_split(trial: str) -> str:
+    """Chia has no official split: trials go 70/10/20 to train/dev/test by a hash of their NCT id, so that a
+    trial's inclusion and exclusion criteria stay together and the split never depends on file order."""
+    bucket = int(hashlib.sha256(trial.encode()).hexdigest(), 16) % 10
+    return "train" if bucket < 7 else "dev" if bucket == 7 else "test"
+
+
+def chia(data_dir: Path, split: str) -> Corpus:
+    """Chia eligibility criteria (`chia_without_scope.zip`, read in place): Drug and Condition. Condition covers
+    diseases, signs and symptoms alike, so a predicted symptom is scored as a disease."""
+    import zipfile
+
+    documents = []
+    with zipfile.ZipFile(data_dir / "chia" / "chia_without_scope.zip") as archive:
+        names = set(archive.namelist())
+        for ann_name in sorted(n for n in names if n.endswith(".ann")):
+            stem = Path(ann_name).stem
+            if chia_split(stem.split("_")[0]) != split:
+                continue
+            text = archive.read(ann_name[:-4] + ".txt").decode("utf-8")
+            documents.append(brat_document(stem, text, archive.read(ann_name).decode("utf-8"), CHIA_LABELS))
+    return Corpus(f"chia-{split}", documents, frozenset({"medication", "disease"}), LICENCES["chia"],
+                  {"symptom": "disease"})
+
+
+def load(data_dir: Path, name: str) -> Corpus:
+    """A known corpus by name: bc5cdr-, ncbi-disease-, psytar-, chia- with -train, -dev or -test, and
+    maccrobat2020-dev."""
+    if name == "maccrobat2020-dev":
+        return maccrobat(data_dir)
+    family, _, split = name.rpartition("-")
+    readers = {"bc5cdr": bc5cdr, "ncbi-disease": ncbi_disease, "psytar": psytar, "chia": chia}
+    if family not in readers or split not in ("train", "dev", "test"):
+        raise ValueError(f"unknown corpus {name!r}")
+    return readers[family](data_dir, split)
 
 
 def read_dataset(path: Path) -> Corpus:

@@ -36,12 +36,13 @@ def sha256(path: Path) -> str:
 
 
 def write(folder: Path, *, training_data: list[str], command: str, hyperparameters: dict,
-          metrics: dict, evaluation: dict) -> Path:
+          metrics: dict, evaluation: dict, name: str = NAME, version: str = VERSION,
+          adaptation: dict | None = None) -> Path:
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     manifest = {
         "format_version": FORMAT_VERSION,
-        "name": NAME,
-        "version": VERSION,
+        "name": name,
+        "version": version,
         "description": "Medication, disease and symptom mentions in clinical text: all-MiniLM-L6-v2 "
                        "fine-tuned as a BIO word tagger, int8 ONNX for the CPU.",
         "base_model": BASE_MODEL,
@@ -57,6 +58,8 @@ def write(folder: Path, *, training_data: list[str], command: str, hyperparamete
                      "evaluation": evaluation},
         "metrics": metrics,
     }
+    if adaptation is not None:
+        manifest["training"]["adaptation"] = adaptation
     path = folder / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

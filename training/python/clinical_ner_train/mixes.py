@@ -44,7 +44,7 @@ MIXES = {
     "teacher": Mix("teacher", ncbi_share=0.0, silver_sentences=0, teacher_dataset=True),
     "human+teacher": Mix("human+teacher", ncbi_share=1.0, silver_sentences=0, teacher_dataset=True),
 }
-# `compare-mixes --max-steps 300` (seed 13; first 200 documents of each dev set), entity strict F1 / word F1:
+# `compare-students --max-steps 300` (seed 13; first 200 documents of each dev set), entity strict F1 / word F1:
 #   gold-heavy:  bc5cdr disease .657/.794, medication .783/.820; ncbi disease .650/.854; psytar symptom .545/.704
 #   notes-heavy: bc5cdr disease .654/.798, medication .799/.840; ncbi disease .608/.831; psytar symptom .576/.703
 # Both average .659 entity F1 and .793 word F1 over the four, so the dev sets do not separate them; the tie

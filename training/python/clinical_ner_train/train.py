@@ -13,6 +13,7 @@ import random
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 from transformers import AutoModelForTokenClassification, get_linear_schedule_with_warmup
@@ -82,16 +83,36 @@ def collate(batch: list[Window], pad_id: int) -> dict[str, torch.Tensor]:
     return {"input_ids": ids, "attention_mask": mask, "token_type_ids": torch.zeros_like(ids), "labels": labels}
 
 
+def load_classifier(base_model: Path):
+    """The base encoder with a fresh token-classification head over LABELS."""
+    return AutoModelForTokenClassification.from_pretrained(
+        base_model, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
+        label2id={label: i for i, label in enumerate(LABELS)})
+
+
 def train(windows: list[Window], base_model: Path, hp: Hyperparameters, pad_id: int):
     """The fine-tuned model, on the CPU; trained on a CUDA GPU when there is one."""
     set_seed(hp.seed)
+    return fine_tune(load_classifier(base_model), windows, hp, pad_id)
+
+
+# Sees the model (in eval mode) and the step number; returning True ends the training there.
+Checkpoint = Callable[[torch.nn.Module, int], bool]
+
+
+def fine_tune(model, windows: list[Window], hp: Hyperparameters, pad_id: int, frozen_layers: int = 0,
+              checkpoint: Checkpoint | None = None, check_every: int = 0):
+    """Trains `model` on `windows`. `frozen_layers` keeps the embeddings and that many lowest encoder layers
+    fixed (adapting a trained model to a new site without rewriting what it learnt); `checkpoint` sees the
+    model every `check_every` steps and after the last one, and can end the run early."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model = AutoModelForTokenClassification.from_pretrained(
-        base_model, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
-        label2id={label: i for i, label in enumerate(LABELS)})
     model.to(device)
     if hp.frozen_word_embeddings:
         model.get_input_embeddings().weight.requires_grad_(False)
+    if frozen_layers:
+        encoder = model.base_model
+        for module in [encoder.embeddings, *encoder.encoder.layer[:frozen_layers]]:
+            module.requires_grad_(False)
     decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim > 1]
     no_decay = [p for n, p in model.named_parameters() if p.requires_grad and p.ndim <= 1]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": hp.weight_decay},
@@ -125,6 +146,12 @@ def train(windows: list[Window], base_model: Path, hp: Hyperparameters, pad_id: 
                 log.info("step %d/%d loss %.4f  %.2f steps/s  %.0f tokens/s  %.0fs elapsed", step, total,
                          sum(losses) / len(losses), step / elapsed, seen_tokens / elapsed, elapsed)
                 losses.clear()
+            if checkpoint and check_every and (step % check_every == 0 or step == total):
+                model.eval()
+                stop = checkpoint(model, step)
+                model.train()
+                if stop:
+                    total = step
             if step >= total:
                 break
     model.to("cpu")

