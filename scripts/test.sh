@@ -2,8 +2,8 @@
 # Every test: set up (scripts/setup.sh), then the Rust tests (engine on the real model, training
 # readers, metrics, merge rules and teachers on the real corpora, the LLM client against a real local
 # LLM server), the SQL regression tests and the fault and load tests
-# against the local cluster, the PHI check of the server log, and the Python training tests with a
-# smoke run, and a coordinator with two shard clusters (postgres_fdw). Ends with one line:
+# against the local cluster, the PHI check of the server log, and the Python training tests with
+# smoke runs (first model, domain pre-training, site adaptation), and a coordinator with two shard clusters (postgres_fdw). Ends with one line:
 # "N passed, N failed" (suites).
 source "$(dirname "$0")/common.sh"
 
@@ -51,7 +51,33 @@ no_phi_in_server_log() {
 training_tests() {
     (cd "$ROOT/training/python" && "$VENV/bin/python" -m pytest -q tests) &&
     (cd "$ROOT/training/python" && "$VENV/bin/python" -m clinical_ner_train first-model --smoke \
-        --data-dir "$DATA_DIR")
+        --data-dir "$DATA_DIR") &&
+    (cd "$ROOT/training/python" && "$VENV/bin/python" -m clinical_ner_train domain-pretrain --smoke \
+        --data-dir "$DATA_DIR") &&
+    site_adaptation_smoke
+}
+
+# The site recipe on 60 abstracts as a site's notes: two teachers label them, the shipped model is
+# adapted for a few steps, and the engine serves the new folder.
+site_adaptation_smoke() {
+    local work train="$ROOT/target/release/clinical-ner-train"
+    work="$(mktemp -d)"
+    (cd "$ROOT" && cargo build --release -q -p clinical_ner_training) &&
+    "$train" export-notes --data-dir "$DATA_DIR" --corpus bc5cdr-dev --limit 60 > "$work/notes.jsonl" &&
+    "$train" label --data-dir "$DATA_DIR" --teacher drugbank --notes "$work/notes.jsonl" > "$work/drugbank.jsonl" &&
+    "$train" label --data-dir "$DATA_DIR" --teacher hpo --notes "$work/notes.jsonl" > "$work/hpo.jsonl" &&
+    (cd "$ROOT/training/python" && "$VENV/bin/python" -m clinical_ner_train adapt --data-dir "$DATA_DIR" \
+        --model "$ROOT/models/clinical-ner-minilm" --site-notes "$work/notes.jsonl" \
+        --site-labels "$work/drugbank.jsonl" "$work/hpo.jsonl" --out "$work/model" \
+        --max-steps 6 --check-every 3 --limit-original 5) &&
+    echo '{"id": "1", "text": "Started metformin for type 2 diabetes."}' \
+        | (cd "$ROOT" && cargo run --release -q -p clinical_ner_engine --example extract -- \
+            "$work/model" "$ORT_LIBRARY") > "$work/extracted.jsonl" &&
+    grep -q '"metformin"' "$work/extracted.jsonl" &&
+    echo "adapted model folder served by the engine: $(cat "$work/extracted.jsonl")"
+    local status=$?
+    rm -rf "$work"
+    return $status
 }
 
 # The OpenAI-compatible client's test talks to a real LLM: SmolLM2-135M under llama-cpp-python.
