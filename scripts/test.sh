@@ -57,20 +57,51 @@ training_tests() {
     site_adaptation_smoke
 }
 
-# The site recipe on 60 abstracts as a site's notes: two teachers label them, the shipped model is
-# adapted for a few steps, and the engine serves the new folder.
+# The site recipe on 60 abstracts and one marked note as a site's notes: a dictionary and the local LLM
+# (its key read from the environment) label them, the shipped model is adapted for a few steps, and the
+# engine serves the new folder. Everything the training tools print must be free of the note's marker
+# and of the key.
 site_adaptation_smoke() {
-    local work train="$ROOT/target/release/clinical-ner-train"
+    local work train="$ROOT/target/release/clinical-ner-train" status
     work="$(mktemp -d)"
-    (cd "$ROOT" && cargo build --release -q -p clinical_ner_training) &&
-    "$train" export-notes --data-dir "$DATA_DIR" --corpus bc5cdr-dev --limit 60 > "$work/notes.jsonl" &&
-    "$train" label --data-dir "$DATA_DIR" --teacher drugbank --notes "$work/notes.jsonl" > "$work/drugbank.jsonl" &&
-    "$train" label --data-dir "$DATA_DIR" --teacher hpo --notes "$work/notes.jsonl" > "$work/hpo.jsonl" &&
-    (cd "$ROOT/training/python" && "$VENV/bin/python" -m clinical_ner_train adapt --data-dir "$DATA_DIR" \
-        --model "$ROOT/models/clinical-ner-minilm" --site-notes "$work/notes.jsonl" \
-        --site-labels "$work/drugbank.jsonl" "$work/hpo.jsonl" --out "$work/model" \
-        --max-steps 6 --check-every 3 --limit-original 5) &&
-    echo '{"id": "1", "text": "Started metformin for type 2 diabetes."}' \
+    (
+        set -e
+        cd "$ROOT" && cargo build --release -q -p clinical_ner_training
+        echo '{"id": "marked", "text": "PHI-MARKER-5521 takes warfarin for atrial fibrillation."}' > "$work/notes.jsonl"
+        "$train" export-notes --data-dir "$DATA_DIR" --corpus bc5cdr-dev --limit 60 >> "$work/notes.jsonl"
+        sed 's/"model"/"api_key_env": "SITE_LLM_KEY", "model"/' "$ROOT/training/teachers/local.json" > "$work/teachers.json"
+        "$train" label --data-dir "$DATA_DIR" --teacher drugbank --notes "$work/notes.jsonl" > "$work/drugbank.jsonl"
+        SITE_LLM_KEY=KEY-MARKER-8830 "$train" label --data-dir "$DATA_DIR" --teacher smollm2-135m \
+            --teachers "$work/teachers.json" --cache "$work/llm-cache" --types symptom --limit 3 \
+            --notes "$work/notes.jsonl" > "$work/llm.jsonl"
+        cd "$ROOT/training/python"
+        "$VENV/bin/python" -m clinical_ner_train adapt --data-dir "$DATA_DIR" \
+            --model "$ROOT/models/clinical-ner-minilm" --site-notes "$work/notes.jsonl" \
+            --site-labels "$work/drugbank.jsonl" "$work/llm.jsonl" --out "$work/model" \
+            --max-steps 6 --check-every 3 --limit-original 5
+    ) > "$work/output.log" 2>&1
+    status=$?
+    if [ $status -eq 0 ]; then
+        echo '{"id": "1", "text": "Started metformin for type 2 diabetes."}' \
+            | (cd "$ROOT" && cargo run --release -q -p clinical_ner_engine --example extract -- \
+                "$work/model" "$ORT_LIBRARY") > "$work/extracted.jsonl" &&
+        grep -q '"metformin"' "$work/extracted.jsonl" &&
+        echo "adapted model folder served by the engine: $(cat "$work/extracted.jsonl")"
+        status=$?
+    else
+        tail -30 "$work/output.log"
+    fi
+    if grep -q "PHI-MARKER\|KEY-MARKER" "$work/output.log"; then
+        echo "the training tools printed note text or the API key:" >&2
+        grep -c "PHI-MARKER\|KEY-MARKER" "$work/output.log" >&2
+        status=1
+    else
+        echo "no note text and no key in $(wc -l < "$work/output.log") lines the training tools printed"
+    fi
+    rm -rf "$work"
+    return $status
+}
+ \
         | (cd "$ROOT" && cargo run --release -q -p clinical_ner_engine --example extract -- \
             "$work/model" "$ORT_LIBRARY") > "$work/extracted.jsonl" &&
     grep -q '"metformin"' "$work/extracted.jsonl" &&

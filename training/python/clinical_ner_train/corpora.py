@@ -89,7 +89,7 @@ def read_pubtator(path: Path, label_map: dict[str, str]) -> list[Document]:
             start, end = int(fields[1]), int(fields[2])
             # NCBI pads a few mention fields with trailing spaces that are not part of the offsets.
             if text[start:end] != fields[3].strip():
-                raise ValueError(f"{path.name} {pmid}: offsets {start}-{end} do not give {fields[3]!r}")
+                raise ValueError(f"{path.name} {pmid}: offsets {start}-{end} do not give the annotated mention")
             spans.append((start, end, label_map[fields[4]]))
         # NCBI train repeats one PMID; both copies are kept under distinct ids.
         seen[pmid] = seen.get(pmid, 0) + 1

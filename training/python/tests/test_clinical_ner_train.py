@@ -42,8 +42,10 @@ def test_pubtator_offsets_span_title_and_abstract(tmp_path):
 def test_pubtator_rejects_wrong_offsets(tmp_path):
     path = tmp_path / "bad.txt"
     path.write_text("1|t|Aspirin.\n1|a|x\n1\t1\t7\tAspirin\tChemical\tD1\n", encoding="utf-8")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as error:
         corpora.read_pubtator(path, corpora.BC5CDR_LABELS)
+    # a site's own corpus is note text: the error names the file and offsets, never the words
+    assert "bad.txt" in str(error.value) and "Aspirin" not in str(error.value)
 
 
 def test_brat_keeps_first_fragment_and_drops_other_types(tmp_path):
