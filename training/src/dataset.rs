@@ -23,10 +23,14 @@ pub fn io_tags(text: &str, spans: &[Span]) -> (Vec<Option<EntityType>>, Vec<Span
     let mut tags: Vec<Option<EntityType>> = vec![None; words.len()];
     for entity_type in PRECEDENCE.iter().rev() {
         for span in spans.iter().filter(|s| s.entity_type == *entity_type) {
-            for (tag, word) in tags.iter_mut().zip(&words) {
-                if word.start < span.end && span.start < word.end {
-                    *tag = Some(*entity_type);
+            // Words are in text order and do not overlap, so a span's words are one run found by
+            // binary search: a long note with many spans costs O(spans × log words), not their product.
+            let first = words.partition_point(|word| word.end <= span.start);
+            for (tag, word) in tags[first..].iter_mut().zip(&words[first..]) {
+                if word.start >= span.end {
+                    break;
                 }
+                *tag = Some(*entity_type);
             }
         }
     }
@@ -54,6 +58,25 @@ pub fn line(document: &Document, spans: &[Span]) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spans_tag_exactly_the_words_they_overlap_in_a_long_note() {
+        let text = "aspirin and fever ".repeat(20_000);
+        let spans: Vec<Span> = (0..20_000)
+            .flat_map(|i| {
+                let at = i * 18;
+                [Span::new(at, at + 7, Medication), Span::new(at + 13, at + 16, Symptom)]
+            })
+            .collect();
+        let (tags, runs) = io_tags(&text, &spans);
+        assert_eq!(tags.len(), 60_000);
+        for (i, tag) in tags.iter().enumerate() {
+            // "fever" is only partly covered (13..16 of 12..17), which is enough for its word.
+            let expected = [Some(Medication), None, Some(Symptom)][i % 3];
+            assert_eq!(*tag, expected, "word {i}");
+        }
+        assert_eq!(runs.len(), 40_000);
+    }
 
     #[test]
     fn a_word_claimed_twice_goes_to_disease_and_runs_of_one_type_join() {

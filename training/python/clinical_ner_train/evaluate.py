@@ -52,12 +52,14 @@ def torch_predictor(model) -> Predictor:
     import torch
 
     model.eval()
+    # A model checked during training on a GPU is still there.
+    device = next(model.parameters()).device
 
     def predict(input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            ids = torch.from_numpy(input_ids)
-            return model(input_ids=ids, attention_mask=torch.from_numpy(attention_mask),
-                         token_type_ids=torch.zeros_like(ids)).logits.numpy()
+            ids = torch.from_numpy(input_ids).to(device)
+            return model(input_ids=ids, attention_mask=torch.from_numpy(attention_mask).to(device),
+                         token_type_ids=torch.zeros_like(ids)).logits.cpu().numpy()
 
     return predict
 

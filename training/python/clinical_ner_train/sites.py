@@ -120,7 +120,7 @@ def plot(results: dict, path: Path) -> None:
 
     models = results["models"]
     columns = [(site, t) for site, per_type in next(iter(models.values()))["scores"].items() for t in per_type]
-    figure, axis = plt.subplots(figsize=(11, 4.5))
+    figure, axis = plt.subplots(figsize=(13, 4.5))
     width = 0.8 / len(models)
     for index, (name, row) in enumerate(models.items()):
         values = [row["scores"][s][t]["token_f1"] for s, t in columns]
@@ -128,7 +128,7 @@ def plot(results: dict, path: Path) -> None:
     axis.set_xticks([c + 0.4 - width / 2 for c in range(len(columns))], [f"{s}\n{t}" for s, t in columns])
     axis.set_ylabel("word F1 on the site's test split")
     axis.set_ylim(0, 1)
-    axis.legend(fontsize=8, loc="lower right")
+    axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     axis.set_title("Site transfer: abstracts (BC5CDR) and trial criteria (Chia)")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
