@@ -65,7 +65,10 @@ mod tests {
         let spans: Vec<Span> = (0..20_000)
             .flat_map(|i| {
                 let at = i * 18;
-                [Span::new(at, at + 7, Medication), Span::new(at + 13, at + 16, Symptom)]
+                [
+                    Span::new(at, at + 7, Medication),
+                    Span::new(at + 13, at + 16, Symptom),
+                ]
             })
             .collect();
         let (tags, runs) = io_tags(&text, &spans);
