@@ -310,6 +310,10 @@ def adapt_model(args) -> int:
     before = {c.name: evaluate(c, tokenizer, shipped_predictor) for c in original + [held_out]}
 
     result = adapt.adapt(model, training, held_out, tokenizer, settings)
+    if result.best_step == 0:
+        log.warning("no check beat the starting model on %s: the new folder holds the starting model "
+                    "unchanged, because the site's labels taught it nothing the held-out set rewards",
+                    held_out.name)
     work = WORK_DIR / f"adapt-{out.name}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -317,10 +321,9 @@ def adapt_model(args) -> int:
     for name in MODEL_FILES:
         (out / name).unlink(missing_ok=True)
     export.export_onnx(result.model, work / "model.fp32.onnx")
-    export.quantise(work / "model.fp32.onnx", out / "model.onnx")
+    parity = export.export_for_cpu(result.model, work / "model.fp32.onnx", out / "model.onnx", sentences,
+                                   tokenizer, adapt.ADAPTED_INT8_MIN_AGREEMENT)
     tokenizer.save(str(out / "tokenizer.json"))
-    parity = export.check_parity(result.model, work / "model.fp32.onnx", out / "model.onnx", sentences, tokenizer,
-                                 adapt.ADAPTED_INT8_MIN_AGREEMENT)
     adapted_predictor = onnx_predictor(out / "model.onnx", THREADS)
     after = {c.name: evaluate(c, tokenizer, adapted_predictor) for c in original + [held_out]}
 
@@ -343,7 +346,7 @@ def adapt_model(args) -> int:
                    command="PYTHONPATH=training/python python -m clinical_ner_train " + " ".join(sys.argv[1:]),
                    hyperparameters=shipped_manifest["training"]["hyperparameters"], metrics=after,
                    evaluation=evaluation, name=args.name or f"{shipped_manifest['name']}-adapted",
-                   version=shipped_manifest["version"], adaptation=adaptation)
+                   version=shipped_manifest["version"], adaptation=adaptation, precision=parity["precision"])
     manifest.check(out)
     table = _before_after_table(before, after)
     (out / "adaptation.md").write_text(table, encoding="utf-8")

@@ -37,7 +37,7 @@ def sha256(path: Path) -> str:
 
 def write(folder: Path, *, training_data: list[str], command: str, hyperparameters: dict,
           metrics: dict, evaluation: dict, name: str = NAME, version: str = VERSION,
-          adaptation: dict | None = None) -> Path:
+          adaptation: dict | None = None, precision: str = "int8") -> Path:
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     manifest = {
         "format_version": FORMAT_VERSION,
@@ -50,7 +50,7 @@ def write(folder: Path, *, training_data: list[str], command: str, hyperparamete
         "max_sequence_length": MAX_LENGTH,
         "special_tokens": SPECIAL_TOKENS,
         "files": {
-            "model.onnx": {"sha256": sha256(folder / "model.onnx"), "precision": "int8"},
+            "model.onnx": {"sha256": sha256(folder / "model.onnx"), "precision": precision},
             "tokenizer.json": {"sha256": sha256(folder / "tokenizer.json")},
         },
         "vocab_size": tokenizer.get_vocab_size(),
@@ -99,7 +99,8 @@ def check(folder: Path) -> dict:
         entry = manifest["files"].get(name)
         _require(isinstance(entry, dict) and (folder / name).is_file(), f"{name} missing")
         _require(entry["sha256"] == sha256(folder / name), f"{name} does not match its sha256")
-    _require(manifest["files"]["model.onnx"].get("precision") == "int8", "model.onnx precision must be int8")
+    _require(manifest["files"]["model.onnx"].get("precision") in ("int8", "fp32"),
+             "model.onnx precision must be int8 or fp32")
 
     tokenizer_json = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
     _require(tokenizer_json.get("padding") is None, "tokenizer.json must not pad")

@@ -91,6 +91,21 @@ def test_onnx_weights_read_back_exactly_from_fp32_and_within_a_step_from_int8(tm
         assert float((int8[name] - value).abs().max()) <= step * 0.51, name
 
 
+def test_cpu_export_is_int8_where_faithful_and_fp32_otherwise(tmp_path, tokenizer):
+    model = tiny_classifier(tiny_base(tmp_path / "base"))
+    export.export_onnx(model, tmp_path / "model.fp32.onnx")
+    sentences = [f"Patient {i} started aspirin and metformin for fever." for i in range(export.PARITY_SENTENCES)]
+    lenient = export.export_for_cpu(model, tmp_path / "model.fp32.onnx", tmp_path / "int8.onnx", sentences,
+                                    tokenizer, 0.0)
+    assert lenient["precision"] == "int8" and lenient["per_channel"]
+    assert (tmp_path / "int8.onnx").stat().st_size < (tmp_path / "model.fp32.onnx").stat().st_size
+    # No int8 file can pass a bar above 100%: the folder gets the fp32 export, still checked.
+    strict = export.export_for_cpu(model, tmp_path / "model.fp32.onnx", tmp_path / "fp32.onnx", sentences,
+                                   tokenizer, 1.01)
+    assert strict["precision"] == "fp32"
+    assert (tmp_path / "fp32.onnx").read_bytes() == (tmp_path / "model.fp32.onnx").read_bytes()
+
+
 def test_rebuild_loads_a_model_folder_and_refuses_another_architecture(tmp_path):
     base = tiny_base(tmp_path / "base")
     folder = tmp_path / "model"
