@@ -275,7 +275,12 @@ def adapt_model(args) -> int:
                                         max_steps=args.max_steps, check_every=args.check_every,
                                         patience=args.patience, seed=args.seed)
     if args.site_corpus:
-        site = corpora.load(data_dir, args.site_corpus)
+        from . import mixes
+        from .lexicon import load
+
+        # As for first-model's gold corpora: a corpus that files symptoms under disease (Chia's Condition)
+        # would otherwise teach the model that symptoms are diseases and erase the symptom type.
+        site = mixes.adjust(corpora.load(data_dir, args.site_corpus), load(data_dir))
         documents, site_types, type_map = site.documents, site.labelled_types, site.scoring_type_map
     else:
         documents = adapt.site_documents(Path(args.site_notes), [Path(p) for p in args.site_labels])
