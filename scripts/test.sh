@@ -64,17 +64,17 @@ training_tests() {
 site_adaptation_smoke() {
     local work train="$ROOT/target/release/clinical-ner-train" status
     work="$(mktemp -d)"
+    # (chained with &&: `set -e` does not reach inside a function that `suite` calls in a condition)
     (
-        set -e
-        cd "$ROOT" && cargo build --release -q -p clinical_ner_training
-        echo '{"id": "marked", "text": "PHI-MARKER-5521 takes warfarin for atrial fibrillation."}' > "$work/notes.jsonl"
-        "$train" export-notes --data-dir "$DATA_DIR" --corpus bc5cdr-dev --limit 60 >> "$work/notes.jsonl"
-        sed 's/"model"/"api_key_env": "SITE_LLM_KEY", "model"/' "$ROOT/training/teachers/local.json" > "$work/teachers.json"
-        "$train" label --data-dir "$DATA_DIR" --teacher drugbank --notes "$work/notes.jsonl" > "$work/drugbank.jsonl"
+        cd "$ROOT" && cargo build --release -q -p clinical_ner_training &&
+        echo '{"id": "marked", "text": "PHI-MARKER-5521 takes warfarin for atrial fibrillation."}' > "$work/notes.jsonl" &&
+        "$train" export-notes --data-dir "$DATA_DIR" --corpus bc5cdr-dev --limit 60 >> "$work/notes.jsonl" &&
+        sed 's/"model"/"api_key_env": "SITE_LLM_KEY", "model"/' "$ROOT/training/teachers/local.json" > "$work/teachers.json" &&
+        "$train" label --data-dir "$DATA_DIR" --teacher drugbank --notes "$work/notes.jsonl" > "$work/drugbank.jsonl" &&
         SITE_LLM_KEY=KEY-MARKER-8830 "$train" label --data-dir "$DATA_DIR" --teacher smollm2-135m \
             --teachers "$work/teachers.json" --cache "$work/llm-cache" --types symptom --limit 3 \
-            --notes "$work/notes.jsonl" > "$work/llm.jsonl"
-        cd "$ROOT/training/python"
+            --notes "$work/notes.jsonl" > "$work/llm.jsonl" &&
+        cd "$ROOT/training/python" &&
         "$VENV/bin/python" -m clinical_ner_train adapt --data-dir "$DATA_DIR" \
             --model "$ROOT/models/clinical-ner-minilm" --site-notes "$work/notes.jsonl" \
             --site-labels "$work/drugbank.jsonl" "$work/llm.jsonl" --out "$work/model" \
@@ -98,15 +98,6 @@ site_adaptation_smoke() {
     else
         echo "no note text and no key in $(wc -l < "$work/output.log") lines the training tools printed"
     fi
-    rm -rf "$work"
-    return $status
-}
- \
-        | (cd "$ROOT" && cargo run --release -q -p clinical_ner_engine --example extract -- \
-            "$work/model" "$ORT_LIBRARY") > "$work/extracted.jsonl" &&
-    grep -q '"metformin"' "$work/extracted.jsonl" &&
-    echo "adapted model folder served by the engine: $(cat "$work/extracted.jsonl")"
-    local status=$?
     rm -rf "$work"
     return $status
 }
