@@ -7,6 +7,13 @@
 -- simply one whose entities column is no longer NULL. Rows are locked while their batch runs and rows
 -- that other sessions hold are skipped (SKIP LOCKED), so inserts and updates go on during a fill.
 --
+-- A note that cannot be extracted (in a LATIN1 database, one with a character outside ASCII) must not
+-- stop the fill at its batch on every call: when a batch fails, its notes are extracted one at a time,
+-- and a note that fails alone while a known-good note still extracts gets {"error": message,
+-- "sqlstate": code} in place of its array, so it counts as done and the next call skips it (set it
+-- back to NULL to retry it). When the known-good note fails too, the fault is not the note's (a
+-- missing model, say) and the error stops the fill as before. Cancels are never caught.
+--
 -- Progress is in the view clinical_ner_populate_progress and, every few seconds, in a NOTICE.
 -- Everything runs with the caller's privileges: there is no SECURITY DEFINER here.
 
@@ -22,7 +29,8 @@ CREATE TABLE clinical_ner_populate_runs (
     updated_at      timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at     timestamptz,
     rows_done       bigint NOT NULL DEFAULT 0,
-    rows_left       bigint NOT NULL
+    rows_left       bigint NOT NULL,
+    rows_failed     bigint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE clinical_ner_populate_runs IS
     'One row per populate_entities call, updated as each batch commits; read it through clinical_ner_populate_progress.';
@@ -56,28 +64,34 @@ SELECT r.run_id,
        END AS estimated_time_left,
        r.started_at,
        r.updated_at,
-       r.finished_at
+       r.finished_at,
+       r.rows_failed
 FROM clinical_ner_populate_runs AS r;
 GRANT SELECT ON clinical_ner_populate_progress TO PUBLIC;
 
 -- One batch: lock up to batch_size unfinished rows (those listed in row_ids, or any when it is NULL),
--- extract their notes in one call, write the results. Returns the number of rows written.
+-- extract their notes in one call, write the results. Returns the rows written and, of those, the
+-- ones written as failures.
 CREATE FUNCTION clinical_ner_fill_batch(
     relation regclass,
     note_column name,
     entities_column name,
     table_oids oid[],
     row_ids tid[],
-    batch_size integer
-) RETURNS bigint
+    batch_size integer,
+    OUT written bigint,
+    OUT failed bigint
+)
 LANGUAGE plpgsql
 AS $$
 DECLARE
     locked_oids oid[];
     locked_ids tid[];
     notes text[];
-    written bigint;
+    update_rows text;
+    one_result jsonb;
 BEGIN
+    failed := 0;
     IF row_ids IS NULL THEN
         EXECUTE format(
             'SELECT array_agg(tableoid), array_agg(ctid), array_agg(note) FROM (
@@ -98,16 +112,36 @@ BEGIN
         INTO locked_oids, locked_ids, notes USING table_oids, row_ids;
     END IF;
     IF notes IS NULL THEN
-        RETURN 0;
+        written := 0;
+        RETURN;
     END IF;
-    EXECUTE format(
+    update_rows := format(
         'UPDATE %1$s AS t SET %2$I = e.entities
-         FROM unnest($1, $2, @extschema@.extract_entities_json($3)) AS e(table_oid, row_id, entities)
+         FROM unnest($1, $2, $3) AS e(table_oid, row_id, entities)
          WHERE t.ctid = ANY ($2) AND t.tableoid = e.table_oid AND t.ctid = e.row_id',
-        relation, entities_column)
-    USING locked_oids, locked_ids, notes;
-    GET DIAGNOSTICS written = ROW_COUNT;
-    RETURN written;
+        relation, entities_column);
+    BEGIN
+        EXECUTE update_rows USING locked_oids, locked_ids, @extschema@.extract_entities_json(notes);
+        GET DIAGNOSTICS written = ROW_COUNT;
+        RETURN;
+    EXCEPTION WHEN OTHERS THEN
+        -- One note, or the extension itself? Each note alone says which.
+        NULL;
+    END;
+    written := 0;
+    FOR i IN 1 .. cardinality(notes) LOOP
+        BEGIN
+            one_result := (@extschema@.extract_entities_json(ARRAY[notes[i]]))[1];
+        EXCEPTION WHEN OTHERS THEN
+            -- A note the extension cannot take, if a known-good note still extracts; otherwise the
+            -- extension's own fault, which must stop the fill rather than mark every row failed.
+            PERFORM @extschema@.extract_entities_json('Took aspirin.');
+            one_result := jsonb_build_object('error', SQLERRM, 'sqlstate', SQLSTATE);
+            failed := failed + 1;
+        END;
+        EXECUTE update_rows USING locked_oids[i:i], locked_ids[i:i], ARRAY[one_result];
+        written := written + 1;
+    END LOOP;
 END
 $$;
 
@@ -123,13 +157,14 @@ DECLARE
     run bigint;
     total bigint;
     done bigint := 0;
-    written bigint;
     pending_oids oid[] := '{}';
     pending_ids tid[] := '{}';
     listed record;
     started timestamptz := clock_timestamp();
     last_notice timestamptz := clock_timestamp();
     still_empty bigint;
+    failed bigint := 0;
+    batch record;
     unfilled text;  -- the FROM and WHERE of the rows still to fill
 BEGIN
     IF batch_size IS NULL OR batch_size NOT BETWEEN 1 AND 10000 THEN
@@ -168,12 +203,15 @@ BEGIN
         pending_oids := pending_oids || listed.table_oid;
         pending_ids := pending_ids || listed.row_id;
         CONTINUE WHEN cardinality(pending_ids) < batch_size;
-        done := done + @extschema@.clinical_ner_fill_batch(relation, note_column, entities_column,
-                                                           pending_oids, pending_ids, batch_size);
+        batch := @extschema@.clinical_ner_fill_batch(relation, note_column, entities_column,
+                                                    pending_oids, pending_ids, batch_size);
+        done := done + batch.written;
+        failed := failed + batch.failed;
         pending_oids := '{}';
         pending_ids := '{}';
         UPDATE @extschema@.clinical_ner_populate_runs
-        SET rows_done = done, rows_left = greatest(total - done, 0), updated_at = clock_timestamp()
+        SET rows_done = done, rows_left = greatest(total - done, 0), rows_failed = failed,
+            updated_at = clock_timestamp()
         WHERE run_id = run;
         COMMIT;
         IF clock_timestamp() - last_notice > interval '5 seconds' THEN
@@ -182,17 +220,21 @@ BEGIN
             last_notice := clock_timestamp();
         END IF;
     END LOOP;
-    done := done + @extschema@.clinical_ner_fill_batch(relation, note_column, entities_column,
-                                                       pending_oids, pending_ids, batch_size);
+    batch := @extschema@.clinical_ner_fill_batch(relation, note_column, entities_column,
+                                                pending_oids, pending_ids, batch_size);
+    done := done + batch.written;
+    failed := failed + batch.failed;
     LOOP
-        written := @extschema@.clinical_ner_fill_batch(relation, note_column, entities_column,
-                                                       NULL, NULL, batch_size);
-        done := done + written;
+        batch := @extschema@.clinical_ner_fill_batch(relation, note_column, entities_column,
+                                                    NULL, NULL, batch_size);
+        done := done + batch.written;
+        failed := failed + batch.failed;
         UPDATE @extschema@.clinical_ner_populate_runs
-        SET rows_done = done, rows_left = greatest(total - done, 0), updated_at = clock_timestamp()
+        SET rows_done = done, rows_left = greatest(total - done, 0), rows_failed = failed,
+            updated_at = clock_timestamp()
         WHERE run_id = run;
         COMMIT;
-        EXIT WHEN written = 0;
+        EXIT WHEN batch.written = 0;
     END LOOP;
 
     EXECUTE 'SELECT count(*) ' || unfilled INTO still_empty;
@@ -203,6 +245,12 @@ BEGIN
     RAISE NOTICE 'populate_entities: % rows done in % s, % notes/s', done,
         round(extract(epoch FROM clock_timestamp() - started)::numeric, 1),
         round((done / nullif(extract(epoch FROM clock_timestamp() - started), 0))::numeric, 1);
+    IF failed > 0 THEN
+        RAISE WARNING 'populate_entities: notes that could not be extracted: %; their % column holds {"error", "sqlstate"} instead of an array',
+            failed, quote_ident(entities_column)
+            USING HINT = format('SELECT %2$I->>''error'' FROM %1$s WHERE jsonb_typeof(%2$I) = ''object''; set them to NULL to try again',
+                                relation, entities_column);
+    END IF;
     IF still_empty > 0 THEN
         RAISE NOTICE 'populate_entities: % rows were held by other sessions or inserted meanwhile; call it again to fill them',
             still_empty;

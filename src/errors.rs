@@ -9,7 +9,7 @@ use pgrx::pg_sys;
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::prelude::*;
 
-const MESSAGE_PREFIX: &str = "clinical_ner: ";
+pub const MESSAGE_PREFIX: &str = "clinical_ner: ";
 
 pub fn report(error: Error) -> ! {
     let code = match &error {

@@ -13,6 +13,7 @@ use pgrx::JsonB;
 
 use crate::backend_model::with_extractor;
 use crate::backend_vocabulary::with_vocabulary;
+use crate::note_encoding::check_array_element;
 
 fn entities(note: &str) -> Vec<Entity> {
     entities_of_many(&[note]).pop().expect("one result per note")
@@ -160,6 +161,7 @@ fn extract_entities_of_many(
 /// The entities of each element of a `text[]`, extracted in one call; `None` for a NULL element.
 fn entities_of_array(notes: Array<'_, &str>) -> Vec<Option<Vec<Entity>>> {
     let notes: Vec<Option<&str>> = notes.iter().collect();
+    notes.iter().flatten().for_each(|note| check_array_element(note));
     let present: Vec<&str> = notes.iter().flatten().copied().collect();
     let mut extracted = entities_of_many(&present).into_iter();
     notes

@@ -1,8 +1,9 @@
 //! The `clinical_ner` PostgreSQL extension: a thin adapter from SQL to `clinical_ner_engine`.
 //!
 //! [`settings`] defines the `clinical_ner.*` settings, [`backend_model`] keeps one model per backend
-//! (loaded on first use, never in the postmaster), [`functions`] holds the SQL functions and
-//! [`errors`] turns engine errors into PostgreSQL errors with a hint. No inference code lives here.
+//! (loaded on first use, never in the postmaster), [`functions`] holds the SQL functions,
+//! [`note_encoding`] refuses notes the engine cannot read in a non-UTF-8 database, and [`errors`] turns
+//! engine errors into PostgreSQL errors with a hint. No inference code lives here.
 
 use pgrx::prelude::*;
 
@@ -10,6 +11,7 @@ mod backend_model;
 mod backend_vocabulary;
 mod errors;
 mod functions;
+mod note_encoding;
 mod settings;
 
 ::pgrx::pg_module_magic!(name, version);

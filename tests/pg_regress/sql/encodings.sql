@@ -10,6 +10,24 @@ SELECT extract_medications('Started metformin for type 2 diabetes.');
 SELECT mention, start_offset, end_offset FROM extract_entities('Took aspirin.');
 SELECT extract_medications('PHI-MARKER Café patient started metformin.');
 SELECT extract_symptoms('Denies fever.') AS session_goes_on;
+-- The set-based call applies the same rule to each note of its array.
+SELECT extract_entities_json(ARRAY['Took aspirin.', 'PHI-MARKER Café patient.']);
+SELECT jsonb_array_length((extract_entities_json(ARRAY['Took aspirin.', NULL]))[1]) AS ascii_array_works;
+-- A batch fill gets past such a note: the others are filled, it is marked with the error (no note
+-- text in it), the run counts it, and the next call has nothing left to do.
+CREATE TABLE notes (id int PRIMARY KEY, note text, entities jsonb);
+INSERT INTO notes SELECT i, 'Took aspirin for fever, visit ' || i || '.' FROM generate_series(1, 9) AS i;
+INSERT INTO notes VALUES (5, 'PHI-MARKER Café: started metformin.', NULL) ON CONFLICT (id) DO UPDATE SET note = excluded.note;
+SET client_min_messages = warning;  -- the NOTICE reports a speed
+CALL populate_entities('notes', 'note', 'entities', 4);
+SELECT id, jsonb_typeof(entities) AS kind, entities->>'sqlstate' AS sqlstate, entities->>'error' AS error,
+       entities::text LIKE '%PHI-MARKER%' AS holds_note_text
+FROM notes WHERE jsonb_typeof(entities) <> 'array' OR entities IS NULL;
+SELECT count(*) FILTER (WHERE entities @> '[{"mention": "aspirin"}]') AS filled FROM notes;
+SELECT rows_done, rows_failed, rows_left FROM clinical_ner_populate_progress;
+CALL populate_entities('notes', 'note', 'entities', 4);
+RESET client_min_messages;
+SELECT rows_done, rows_failed FROM clinical_ner_populate_progress ORDER BY run_id DESC LIMIT 1;
 -- SQL_ASCII stores bytes unchecked: UTF-8 text works (offsets count characters, while substr counts
 -- bytes in such a database); bytes that are not UTF-8 are a clear ERROR.
 \c clinical_ner_sql_ascii

@@ -70,3 +70,11 @@ CALL populate_entities('visits', 'note', 'entities_again');
 RESET ROLE;
 DROP SCHEMA filler CASCADE;
 DROP ROLE clinical_ner_filler;
+-- When the extension itself cannot extract (here: its model folder is gone), the fill stops with the
+-- error, and no row is marked as a failed note.
+ALTER TABLE visits ADD COLUMN entities_broken jsonb;
+SET clinical_ner.model_path = '/nonexistent/model';
+CALL populate_entities('visits', 'note', 'entities_broken', 4);
+RESET clinical_ner.model_path;
+SELECT count(entities_broken) AS marked FROM visits;
+SELECT rows_done, rows_failed FROM clinical_ner_populate_progress ORDER BY run_id DESC LIMIT 1;

@@ -20,7 +20,7 @@ DROP VIEW user_view;
 CREATE TABLE notes (id int PRIMARY KEY, note text, entities jsonb);
 INSERT INTO notes VALUES (1, 'Took aspirin.', NULL), (2, 'Denies fever.', NULL);
 UPDATE notes SET entities = extract_entities_json(note) WHERE id = 1;
-ALTER EXTENSION clinical_ner UPDATE TO '0.2.0';
+ALTER EXTENSION clinical_ner UPDATE;  -- through every release to the newest
 SELECT extversion FROM pg_extension WHERE extname = 'clinical_ner';
 SET client_min_messages = warning;  -- the NOTICE reports a speed
 CALL populate_entities('notes', 'note');
