@@ -161,7 +161,9 @@ fn extract_entities_of_many(
 /// The entities of each element of a `text[]`, extracted in one call; `None` for a NULL element.
 fn entities_of_array(notes: Array<'_, &str>) -> Vec<Option<Vec<Entity>>> {
     let notes: Vec<Option<&str>> = notes.iter().collect();
-    notes.iter().flatten().for_each(|note| check_array_element(note));
+    for note in notes.iter().flatten() {
+        check_array_element(note);
+    }
     let present: Vec<&str> = notes.iter().flatten().copied().collect();
     let mut extracted = entities_of_many(&present).into_iter();
     notes
