@@ -263,7 +263,7 @@ def domain_pretrain(args) -> int:
 
 
 def adapt_model(args) -> int:
-    from . import adapt, corpora, export, manifest
+    from . import adapt, corpora, export, manifest, mixes
     from .corpora import Corpus
     from .evaluate import evaluate, onnx_predictor
     from .features import load_tokenizer
@@ -275,7 +275,6 @@ def adapt_model(args) -> int:
                                         max_steps=args.max_steps, check_every=args.check_every,
                                         patience=args.patience, seed=args.seed)
     if args.site_corpus:
-        from . import mixes
         from .lexicon import load
 
         # As for first-model's gold corpora: a corpus that files symptoms under disease (Chia's Condition)
@@ -306,8 +305,6 @@ def adapt_model(args) -> int:
     shipped_predictor = onnx_predictor(shipped / "model.onnx", THREADS)
     model = adapt.rebuild(shipped, _base_model(args.base))
     # The same real sentences as first-model's parity check, so every model folder meets one bar.
-    from . import mixes
-
     sentences = _parity_sentences(mixes.dev_sets(data_dir), tokenizer, export.PARITY_SENTENCES)
     agreement = adapt.check_rebuild(model, shipped_predictor, sentences, tokenizer)
     log.info("rebuilt %s from its ONNX file: %.2f%% of words labelled as the shipped file does", shipped,
@@ -377,8 +374,9 @@ def site_study(args) -> int:
     results = sites.run(Path(args.data_dir), _base_model(args.base), args.steps, args.seed, results_path)
     plot_path = out.with_suffix(".png")
     sites.plot(results, plot_path)
-    out.write_text(sites.table(results) + f"\n![word F1 per model and site]({plot_path.name})\n", encoding="utf-8")
-    print(sites.table(results))
+    table = sites.table(results)
+    out.write_text(table + f"\n![word F1 per model and site]({plot_path.name})\n", encoding="utf-8")
+    print(table)
     return 0
 
 
@@ -399,9 +397,6 @@ def main(argv: list[str] | None = None) -> int:
     compare.add_argument("--on", choices=("dev", "test"), default="dev")
     compare.add_argument("--teacher-dataset", help="teacher-labelled notes for the teacher mixes")
     compare.add_argument("--json", help="also write the scores here, after each student")
-    for command in (build, compare):
-        command.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
-        command.add_argument("--seed", type=int, default=13)
     report = commands.add_parser("distillation-report", help="tables and plots of scripts/distill.sh's results")
     report.add_argument("--work", required=True, help="the pipeline's work folder")
     report.add_argument("--out", required=True, help="Markdown file to write; plots go beside it")
@@ -445,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
     study.add_argument("--markdown", required=True, help="table to write; .json and .png go beside it")
     study.add_argument("--steps", type=int, default=200, help="training steps of a local model")
     study.add_argument("--base", help="Hugging Face BERT-family checkpoint folder (default: all-MiniLM-L6-v2)")
-    for command in (domain, adapting, study):
+    for command in (build, compare, domain, adapting, study):
         command.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
         command.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)

@@ -23,9 +23,9 @@ import numpy as np
 import torch
 
 from .corpora import Corpus, Document, resolve_overlaps
-from .evaluate import Predictor, evaluate, onnx_predictor, torch_predictor
+from .evaluate import Predictor, evaluate, torch_predictor
 from .features import LABELS, windows
-from .train import Hyperparameters, fine_tune, set_seed
+from .train import CLASSIFIER_LABELS, Hyperparameters, fine_tune, set_seed
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,8 @@ class AdaptationSettings:
 
     def hyperparameters(self) -> Hyperparameters:
         # The step budget and early stopping bound an adaptation, not a number of epochs.
-        return Hyperparameters(epochs=float(self.max_steps), learning_rate=self.learning_rate, max_steps=self.max_steps,
-                               seed=self.seed, warmup_ratio=0.0)
+        return Hyperparameters(epochs=float(self.max_steps), learning_rate=self.learning_rate,
+                               max_steps=self.max_steps, seed=self.seed, warmup_ratio=0.0)
 
 
 @dataclass
@@ -110,8 +110,7 @@ def rebuild(model_folder: Path, base: Path):
     if manifest["labels"] != LABELS:
         raise RebuildError(f"{model_folder / 'manifest.json'}: labels {manifest['labels']} are not the "
                            f"trainer's {LABELS}")
-    config = AutoConfig.from_pretrained(base, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
-                                        label2id={label: i for i, label in enumerate(LABELS)})
+    config = AutoConfig.from_pretrained(base, **CLASSIFIER_LABELS)
     model = AutoModelForTokenClassification.from_config(config)
     try:
         model.load_state_dict(onnx_state_dict(model_folder / "model.onnx"), strict=True)
@@ -124,9 +123,9 @@ def rebuild(model_folder: Path, base: Path):
 
 def check_rebuild(model, shipped: Predictor, sentences: list[str], tokenizer) -> float:
     """Share of words the rebuilt model labels as the shipped file does; RebuildError below the bar."""
-    from .export import _word_agreement
+    from .export import word_agreement
 
-    agreement = _word_agreement(sentences, tokenizer, torch_predictor(model), shipped)
+    agreement = word_agreement(sentences, tokenizer, torch_predictor(model), shipped)
     if agreement < REBUILD_MIN_AGREEMENT:
         raise RebuildError(f"the rebuilt model agrees with the shipped file on {agreement:.2%} of words, below "
                            f"{REBUILD_MIN_AGREEMENT:.0%}: is --base the architecture the model was trained from?")
@@ -149,16 +148,19 @@ def site_documents(notes: Path, label_files: list[Path]) -> list[Document]:
         for line in f:
             if line.strip():
                 row = json.loads(line)
-                documents.append(Document(str(row["id"]), row["text"], resolve_overlaps(spans.get(str(row["id"]), []))))
+                note_id = str(row["id"])
+                documents.append(Document(note_id, row["text"], resolve_overlaps(spans.get(note_id, []))))
     return documents
 
 
 def split_held_out(documents: list[Document], share: float) -> tuple[list[Document], list[Document]]:
     """(training, held out): a note is held out by a hash of its id, so reruns and added notes keep the slice."""
-    def held(document: Document) -> bool:
-        return int(hashlib.sha256(document.id.encode()).hexdigest(), 16) % 1000 < share * 1000
-
-    return [d for d in documents if not held(d)], [d for d in documents if held(d)]
+    training: list[Document] = []
+    held_out: list[Document] = []
+    for document in documents:
+        held = int(hashlib.sha256(document.id.encode()).hexdigest(), 16) % 1000 < share * 1000
+        (held_out if held else training).append(document)
+    return training, held_out
 
 
 def score_of(metrics: dict[str, dict]) -> float:

@@ -110,7 +110,7 @@ def check_parity(model, fp32_path: Path, int8_path: Path, sentences: list[str], 
     got = fp32(ids, mask)
     max_difference = float(np.abs(expected - got)[mask.astype(bool)].max())
 
-    agreement = _word_agreement(sentences, tokenizer, reference, int8)
+    agreement = word_agreement(sentences, tokenizer, reference, int8)
     result = {"sentences": len(sentences), "fp32_max_abs_logit_difference": max_difference,
               "int8_word_label_agreement": agreement}
     log.info("parity: %s", result)
@@ -121,7 +121,7 @@ def check_parity(model, fp32_path: Path, int8_path: Path, sentences: list[str], 
     return result
 
 
-def _word_agreement(sentences: list[str], tokenizer: Tokenizer, a: Predictor, b: Predictor) -> float:
+def word_agreement(sentences: list[str], tokenizer: Tokenizer, a: Predictor, b: Predictor) -> float:
     labels_a = [label for p in predict(sentences, tokenizer, a) for label in p.labels]
     labels_b = [label for p in predict(sentences, tokenizer, b) for label in p.labels]
     return sum(x == y for x, y in zip(labels_a, labels_b)) / max(1, len(labels_a))

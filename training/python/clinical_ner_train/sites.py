@@ -59,8 +59,9 @@ def run(data_dir: Path, base: Path, steps: int, seed: int, results_path: Path) -
     tokenizer = load_tokenizer(base / "tokenizer.json")
     pad_id = tokenizer.token_to_id("[PAD]")
     first, second = SITES
-    train_windows = {s.name: [w for d in s.split(data_dir, "train").documents for w in windows(d, tokenizer)]
-                     for s in SITES}
+    train_sets = {s.name: s.split(data_dir, "train") for s in SITES}
+    train_windows = {name: [w for d in corpus.documents for w in windows(d, tokenizer)]
+                     for name, corpus in train_sets.items()}
     tests = {s.name: s.split(data_dir, "test") for s in SITES}
     results: dict = {"base": str(base), "steps": steps, "seed": seed, "models": {}}
 
@@ -84,8 +85,7 @@ def run(data_dir: Path, base: Path, steps: int, seed: int, results_path: Path) -
     guarded = AdaptationSettings(max_steps=steps, seed=seed)
     for source, target in ((first, second), (second, first)):
         started = time.time()
-        target_train = target.split(data_dir, "train")
-        result = adapt(copy.deepcopy(local[source.name]), [target_train], stopping_set(target, data_dir),
+        result = adapt(copy.deepcopy(local[source.name]), [train_sets[target.name]], stopping_set(target, data_dir),
                        tokenizer, guarded)
         record(f"transferred: {source.name} -> {target.name}", result.model, started,
                best_step=result.best_step, history=result.history)

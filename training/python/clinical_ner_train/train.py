@@ -83,11 +83,14 @@ def collate(batch: list[Window], pad_id: int) -> dict[str, torch.Tensor]:
     return {"input_ids": ids, "attention_mask": mask, "token_type_ids": torch.zeros_like(ids), "labels": labels}
 
 
+# The classifier head's configuration: one output per label, named as the manifest names them.
+CLASSIFIER_LABELS = {"num_labels": len(LABELS), "id2label": dict(enumerate(LABELS)),
+                     "label2id": {label: i for i, label in enumerate(LABELS)}}
+
+
 def load_classifier(base_model: Path):
     """The base encoder with a fresh token-classification head over LABELS."""
-    return AutoModelForTokenClassification.from_pretrained(
-        base_model, num_labels=len(LABELS), id2label=dict(enumerate(LABELS)),
-        label2id={label: i for i, label in enumerate(LABELS)})
+    return AutoModelForTokenClassification.from_pretrained(base_model, **CLASSIFIER_LABELS)
 
 
 def train(windows: list[Window], base_model: Path, hp: Hyperparameters, pad_id: int):
