@@ -79,9 +79,9 @@ install_extension() {
     rm -rf "$share/clinical_ner/models/default"
     mkdir -p "$share/clinical_ner/models"
     cp -r "$SHIPPED_MODEL" "$share/clinical_ner/models/default"
-    # The install scripts of earlier releases, so that an installed 0.1.0 or 0.2.0 can be recreated and
+    # The install scripts of earlier releases, so that an installed earlier release can be recreated and
     # upgraded (tests/pg_regress/sql/upgrade.sql); cargo pgrx install copies only upgrade scripts.
-    install -m 0644 "$ROOT/sql/clinical_ner--0.1.0.sql" "$ROOT/sql/clinical_ner--0.2.0.sql" "$share/extension/"
+    install -m 0644 "$ROOT"/sql/clinical_ner--0.[123].0.sql "$share/extension/"
     install_vocabulary "$share/clinical_ner/vocabulary"
     chmod -R a+rX "$share/clinical_ner" "$pkglib/clinical_ner"
 }

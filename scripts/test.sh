@@ -3,7 +3,8 @@
 # readers, metrics, merge rules and teachers on the real corpora, the LLM client against a real local
 # LLM server), the SQL regression tests and the fault and load tests
 # against the local cluster, the PHI check of the server log, and the Python training tests with
-# smoke runs (first model, domain pre-training, site adaptation), and a coordinator with two shard clusters (postgres_fdw). Ends with one line:
+# smoke runs (first model, domain pre-training, site adaptation), a coordinator with two shard clusters
+# (postgres_fdw), and a cluster with the shared inference worker. Ends with one line:
 # "N passed, N failed" (suites).
 source "$(dirname "$0")/common.sh"
 
@@ -22,7 +23,7 @@ rust_tests() {
     (cd "$ROOT" && CLINICAL_NER_ORT_LIBRARY="$ORT_LIBRARY" CLINICAL_NER_MODEL="$SHIPPED_MODEL" \
         CLINICAL_NER_OLD_ORT_LIBRARY="$TOO_OLD_ORT_LIBRARY" \
         CLINICAL_NER_DATA="$DATA_DIR" CLINICAL_NER_LLM_URL="http://127.0.0.1:8089/v1" CLINICAL_NER_REQUIRE_LLM=1 \
-        cargo test --release -p clinical_ner_engine -p clinical_ner_training)
+        cargo test --release -p clinical_ner_engine -p clinical_ner_shared_inference -p clinical_ner_training)
 }
 
 sql_regression_tests() {
@@ -39,7 +40,7 @@ sql_regression_tests() {
 
 no_phi_in_server_log() {
     local logs=("$CLUSTER_DIR/postgres.log") log
-    for log in "$CLUSTER_DIR"/shard*/postgres.log; do [ -f "$log" ] && logs+=("$log"); done
+    for log in "$CLUSTER_DIR"/shard*/postgres.log "$CLUSTER_DIR"/worker/postgres.log; do [ -f "$log" ] && logs+=("$log"); done
     if grep -q "PHI-MARKER" "${logs[@]}"; then
         echo "note text reached a server log:" >&2
         grep -c "PHI-MARKER" "${logs[@]}" >&2
@@ -110,6 +111,7 @@ suite "Rust tests: engine on the real model, training tools on the real corpora 
 suite "SQL regression tests (pg_regress, real cluster)" sql_regression_tests
 suite "faults and load (terminate, SIGKILL, interrupted fills, memory over 2,000 calls, 8 clients)" "$ROOT/tests/faults/run.sh" 20 2000
 suite "multi-node: postgres_fdw coordinator and two shard clusters" "$ROOT/tests/multinode/run.sh"
+suite "shared inference worker (its own cluster: same results, faults, restarts)" "$ROOT/tests/inference_worker/run.sh"
 suite "PHI: server logs free of note text" no_phi_in_server_log
 suite "training tests and smoke run" training_tests
 

@@ -14,15 +14,20 @@ use pgrx::JsonB;
 use crate::backend_model::with_extractor;
 use crate::backend_vocabulary::with_vocabulary;
 use crate::note_encoding::check_array_element;
+use crate::{settings, worker_connection};
 
 fn entities(note: &str) -> Vec<Entity> {
     entities_of_many(&[note]).pop().expect("one result per note")
 }
 
+/// The entities of each note, from the shared inference worker where it answers, else from this
+/// backend's own model: the same model either way.
 fn entities_of_many(notes: &[&str]) -> Vec<Vec<Entity>> {
-    with_extractor(|extractor| {
-        extractor.extract_many(notes, &mut || {
-            pgrx::check_for_interrupts!();
+    worker_connection::extract(notes).unwrap_or_else(|| {
+        with_extractor(|extractor| {
+            extractor.extract_many(notes, &mut || {
+                pgrx::check_for_interrupts!();
+            })
         })
     })
 }
@@ -290,6 +295,58 @@ fn clinical_ner_vocabulary() -> TableIterator<
                 )
             })
         })
+    });
+    TableIterator::new(row)
+}
+
+/// The shared inference worker: its process (a background worker without a database connection,
+/// so not in `pg_stat_activity`), what it serves, whether it serves this session (same model folder
+/// and device setting, `clinical_ner.use_inference_worker` on), and its counters since it started
+/// (`requests / engine_runs` is how many requests shared an engine call). No row when no worker
+/// answers: it is off, not started with `shared_preload_libraries`, or could not load its model (the
+/// server log says why).
+#[pg_extern(volatile, parallel_safe)]
+fn clinical_ner_inference_worker() -> TableIterator<
+    'static,
+    (
+        name!(pid, i32),
+        name!(socket, String),
+        name!(model_path, String),
+        name!(model_name, String),
+        name!(model_version, String),
+        name!(checksum, String),
+        name!(device, String),
+        name!(serves_this_session, bool),
+        name!(max_batch_notes, i32),
+        name!(connections, i64),
+        name!(requests, i64),
+        name!(notes, i64),
+        name!(engine_runs, i64),
+        name!(failed_runs, i64),
+    ),
+> {
+    let row = worker_connection::status().map(|status| {
+        let (folder, options) = settings::current();
+        let serves_this_session = settings::use_inference_worker()
+            && status.model.folder == folder
+            && status.model.device == options.device.as_str();
+        let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        (
+            i32::try_from(status.pid).unwrap_or(i32::MAX),
+            settings::inference_worker_socket().display().to_string(),
+            status.model.folder.display().to_string(),
+            status.model_name,
+            status.model_version,
+            status.model_sha256,
+            status.device,
+            serves_this_session,
+            i32::try_from(status.max_batch_notes).unwrap_or(i32::MAX),
+            count(status.connections),
+            count(status.requests),
+            count(status.notes),
+            count(status.engine_runs),
+            count(status.failed_runs),
+        )
     });
     TableIterator::new(row)
 }

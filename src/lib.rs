@@ -3,7 +3,9 @@
 //! [`settings`] defines the `clinical_ner.*` settings, [`backend_model`] keeps one model per backend
 //! (loaded on first use, never in the postmaster), [`functions`] holds the SQL functions,
 //! [`note_encoding`] refuses notes the engine cannot read in a non-UTF-8 database, and [`errors`] turns
-//! engine errors into PostgreSQL errors with a hint. No inference code lives here.
+//! engine errors into PostgreSQL errors with a hint. [`inference_worker`] is the optional background
+//! worker that serves one shared model to every backend, and [`worker_connection`] a backend's way to
+//! it. No inference code lives here.
 
 use pgrx::prelude::*;
 
@@ -11,8 +13,10 @@ mod backend_model;
 mod backend_vocabulary;
 mod errors;
 mod functions;
+mod inference_worker;
 mod note_encoding;
 mod settings;
+mod worker_connection;
 
 ::pgrx::pg_module_magic!(name, version);
 
@@ -22,6 +26,7 @@ pub extern "C-unwind" fn _PG_init() {
     // and CUDA contexts created in the postmaster do not survive fork().
     settings::define();
     errors::install_log_hook();
+    inference_worker::register();
 }
 
 #[cfg(test)]

@@ -17,6 +17,9 @@ static VOCABULARY_PATH: GucSetting<Option<CString>> = GucSetting::<Option<CStrin
 static ONNXRUNTIME_LIBRARY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static INTRA_OP_THREADS: GucSetting<i32> = GucSetting::<i32>::new(0);
 static DEVICE: GucSetting<DeviceSetting> = GucSetting::<DeviceSetting>::new(DeviceSetting::Auto);
+static INFERENCE_WORKER: GucSetting<bool> = GucSetting::<bool>::new(false);
+static INFERENCE_WORKER_MAX_BATCH: GucSetting<i32> = GucSetting::<i32>::new(64);
+static USE_INFERENCE_WORKER: GucSetting<bool> = GucSetting::<bool>::new(true);
 
 #[derive(Clone, Copy, PostgresGucEnum)]
 enum DeviceSetting {
@@ -99,6 +102,78 @@ pub fn define() {
         GucContext::Userset,
         GucFlags::default(),
     );
+    GucRegistry::define_bool_guc(
+        c"clinical_ner.inference_worker",
+        c"Start one shared inference worker that serves every session's notes with one model.",
+        c"Read at server start, with clinical_ner in shared_preload_libraries. The worker loads the model \
+          the server-wide settings name; sessions that ask for another run their own.",
+        &INFERENCE_WORKER,
+        // Not Postmaster: PostgreSQL refuses to define such a setting when a session loads the
+        // library after start, and the worker is registered at start only anyway.
+        GucContext::Sighup,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"clinical_ner.inference_worker_max_batch",
+        c"Most notes the shared inference worker gathers from waiting sessions into one engine call.",
+        c"1 serves each request on its own (no cross-session batching). A reload applies a change.",
+        &INFERENCE_WORKER_MAX_BATCH,
+        1,
+        65536,
+        GucContext::Sighup,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
+        c"clinical_ner.use_inference_worker",
+        c"Send this session's notes to the shared inference worker when one runs.",
+        c"off: the session always runs the model itself. The results are the same either way.",
+        &USE_INFERENCE_WORKER,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+}
+
+/// Whether the server-wide settings ask for the shared inference worker.
+pub fn inference_worker_enabled() -> bool {
+    INFERENCE_WORKER.get()
+}
+
+/// Notes per engine call the worker gathers from waiting sessions.
+pub fn inference_worker_max_batch() -> usize {
+    INFERENCE_WORKER_MAX_BATCH.get() as usize
+}
+
+/// Whether this session sends its notes to the worker (when one runs).
+pub fn use_inference_worker() -> bool {
+    USE_INFERENCE_WORKER.get()
+}
+
+/// The worker's socket: beside the server's own, named as PostgreSQL names its sockets, so that it
+/// is as private as the server's socket directory; in the data directory when the server has none.
+pub fn inference_worker_socket() -> PathBuf {
+    // SAFETY: plain reads of settings the postmaster fixed at start; every process has them.
+    let (directories, port, data_dir) = unsafe {
+        (
+            c_string(pg_sys::Unix_socket_directories),
+            pg_sys::PostPortNumber,
+            c_string(pg_sys::DataDir),
+        )
+    };
+    let directory = directories
+        .split(',')
+        .map(str::trim)
+        .find(|d| d.starts_with('/'))
+        .map(str::to_string)
+        .unwrap_or(data_dir);
+    PathBuf::from(directory).join(format!(".s.clinical_ner.{port}"))
+}
+
+unsafe fn c_string(value: *const c_char) -> String {
+    if value.is_null() {
+        String::new()
+    } else {
+        CStr::from_ptr(value).to_string_lossy().into_owned()
+    }
 }
 
 /// The model folder and runtime options that the current settings ask for.

@@ -3,7 +3,7 @@
 use crate::context::{Assertion, Section};
 use crate::labels::EntityType;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Entity {
     pub entity_type: EntityType,
     /// The note's own text between `start` and `end`.

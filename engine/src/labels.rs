@@ -4,7 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The kinds of entity the product extracts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum EntityType {
     Medication,
     Disease,

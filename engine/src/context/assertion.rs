@@ -15,7 +15,9 @@ use std::sync::OnceLock;
 use super::sections::Section;
 use super::words::{phrase_words, Word};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Assertion {
     Present,
     Absent,

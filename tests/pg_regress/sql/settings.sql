@@ -37,3 +37,11 @@ SELECT extract_medications('Started aspirin.') AS analyst_can_extract;
 RESET ROLE;
 DROP OWNED BY clinical_ner_analyst;
 DROP ROLE clinical_ner_analyst;
+-- The shared inference worker is off on this server (it needs shared_preload_libraries): no row, and
+-- every call runs in the session (tests/inference_worker/run.sh covers a server with the worker).
+SELECT count(*) AS worker_rows FROM clinical_ner_inference_worker();
+SET clinical_ner.inference_worker = on;
+SET clinical_ner.inference_worker_max_batch = 8;
+SET clinical_ner.use_inference_worker = off;
+SELECT extract_medications('Took aspirin.') AS without_worker;
+RESET clinical_ner.use_inference_worker;

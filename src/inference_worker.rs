@@ -1,0 +1,103 @@
+//! The shared inference worker: a background worker that loads the model once and serves every
+//! backend's notes over a Unix socket (see `clinical_ner_shared_inference`), so that many
+//! connections share one model in memory and, on a GPU, one CUDA context.
+//!
+//! It is registered only from `shared_preload_libraries` with `clinical_ner.inference_worker = on`,
+//! and loads the model in its own process, never in the postmaster (threads and CUDA contexts do not
+//! survive `fork`). A worker that cannot load the model says so in the log and serves nobody:
+//! backends then run the model themselves, as they do whenever the worker does not answer.
+
+use std::time::Duration;
+
+use clinical_ner_engine::load_model;
+use clinical_ner_shared_inference::{BatchPolicy, ModelKey, Server};
+use pgrx::bgworkers::{
+    BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags,
+};
+use pgrx::prelude::*;
+
+use crate::settings;
+
+/// Set in the postmaster when it registers the worker; backends inherit it through `fork`.
+static mut REGISTERED: bool = false;
+
+/// Registers the worker when the server is starting with the library preloaded and the setting on.
+pub fn register() {
+    // SAFETY: _PG_init runs in one thread; the flag is written only here, before any fork.
+    unsafe {
+        if !pg_sys::process_shared_preload_libraries_in_progress
+            || !settings::inference_worker_enabled()
+        {
+            return;
+        }
+        REGISTERED = true;
+    }
+    BackgroundWorkerBuilder::new("clinical_ner inference worker")
+        .set_type("clinical_ner inference worker")
+        .set_library("clinical_ner")
+        .set_function("clinical_ner_inference_worker_main")
+        .set_start_time(BgWorkerStartTime::PostmasterStart)
+        .set_restart_time(Some(Duration::from_secs(5)))
+        .load();
+}
+
+/// Whether this server runs the worker, so that a backend should try it.
+pub fn registered() -> bool {
+    // SAFETY: written once in the postmaster before backends were forked.
+    unsafe { REGISTERED }
+}
+
+#[pg_guard]
+#[unsafe(no_mangle)]
+pub extern "C-unwind" fn clinical_ner_inference_worker_main(_argument: pg_sys::Datum) {
+    BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
+    let (folder, options) = settings::current();
+    let socket = settings::inference_worker_socket();
+    let key = ModelKey {
+        folder: folder.clone(),
+        device: options.device.as_str().to_string(),
+    };
+    let policy = BatchPolicy {
+        max_notes: settings::inference_worker_max_batch(),
+    };
+    let server = match load_model(&folder, &options) {
+        Ok(extractor) => {
+            let info = extractor.info().clone();
+            Server::start(&socket, extractor, key, policy)
+                .map(|server| (server, info))
+                .map_err(|error| format!("cannot listen on {}: {error}", socket.display()))
+        }
+        Err(error) => Err(error.to_string()),
+    };
+    let (server, info) = match server {
+        Ok(started) => started,
+        Err(reason) => {
+            warning!("clinical_ner inference worker: {reason}; sessions run the model themselves");
+            while BackgroundWorker::wait_latch(None) {}
+            return;
+        }
+    };
+    log!(
+        "clinical_ner inference worker: serving {} {} on {} at {}, up to {} notes per engine call",
+        info.name,
+        info.version,
+        info.device,
+        socket.display(),
+        policy.max_notes
+    );
+    while BackgroundWorker::wait_latch(Some(Duration::from_secs(1))) {
+        if BackgroundWorker::sighup_received() {
+            // SAFETY: the worker's main thread, between waits, as every PostgreSQL process reloads.
+            unsafe { pg_sys::ProcessConfigFile(pg_sys::GucContext::PGC_SIGHUP) };
+            server.set_policy(BatchPolicy {
+                max_notes: settings::inference_worker_max_batch(),
+            });
+        }
+        if !server.is_serving() {
+            server.remove_socket();
+            // Exiting with an error makes the postmaster start a fresh worker.
+            error!("clinical_ner inference worker: stopped serving; restarting");
+        }
+    }
+    server.remove_socket();
+}

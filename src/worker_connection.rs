@@ -1,0 +1,72 @@
+//! A backend's connection to the shared inference worker, kept open between calls.
+//!
+//! Every failure here means "no answer": the caller then runs the model itself, so a worker that is
+//! switched off, not started yet, busy with another model, restarting or gone changes where
+//! inference runs, never what a query returns. A cancel while waiting raises the cancel error and
+//! drops the connection, whose next frame could be the abandoned answer.
+
+use std::cell::RefCell;
+
+use clinical_ner_engine::Entity;
+use clinical_ner_shared_inference::{Client, ModelKey, Request, Response, WorkerStatus};
+
+use crate::{inference_worker, settings};
+
+thread_local! {
+    static CONNECTION: RefCell<Option<Client>> = const { RefCell::new(None) };
+}
+
+/// The entities of `notes` from the worker, or `None` when the worker gives no answer.
+pub fn extract(notes: &[&str]) -> Option<Vec<Vec<Entity>>> {
+    if !settings::use_inference_worker() {
+        return None;
+    }
+    let (folder, options) = settings::current();
+    let request = Request::Extract {
+        model: ModelKey {
+            folder,
+            device: options.device.as_str().to_string(),
+        },
+        notes: notes.iter().map(|note| note.to_string()).collect(),
+    };
+    match call(&request)? {
+        Response::Entities(entities) if entities.len() == notes.len() => Some(entities),
+        _ => None,
+    }
+}
+
+/// What the worker serves and has done, or `None` when it does not answer.
+pub fn status() -> Option<WorkerStatus> {
+    match call(&Request::Status)? {
+        Response::Status(status) => Some(status),
+        _ => None,
+    }
+}
+
+fn call(request: &Request) -> Option<Response> {
+    if !inference_worker::registered() {
+        return None;
+    }
+    let connect = || Client::connect(&settings::inference_worker_socket()).ok();
+    let mut wait = || {
+        pgrx::check_for_interrupts!();
+    };
+    // A kept connection may be to a worker that has restarted since: one fresh try then.
+    let (client, response) = match CONNECTION.take() {
+        Some(mut kept) => match kept.call(request, &mut wait) {
+            Ok(response) => (kept, response),
+            Err(_) => {
+                let mut fresh = connect()?;
+                let response = fresh.call(request, &mut wait).ok()?;
+                (fresh, response)
+            }
+        },
+        None => {
+            let mut fresh = connect()?;
+            let response = fresh.call(request, &mut wait).ok()?;
+            (fresh, response)
+        }
+    };
+    CONNECTION.set(Some(client));
+    Some(response)
+}
