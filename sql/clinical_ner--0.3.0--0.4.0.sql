@@ -10,13 +10,15 @@ CREATE  FUNCTION "clinical_ner_inference_worker"() RETURNS TABLE (
 	"model_version" TEXT,  /* String */
 	"checksum" TEXT,  /* String */
 	"device" TEXT,  /* String */
+	"vocabulary_path" TEXT,  /* Option < String > */
 	"serves_this_session" bool,  /* bool */
 	"max_batch_notes" INT,  /* i32 */
 	"connections" bigint,  /* i64 */
 	"requests" bigint,  /* i64 */
 	"notes" bigint,  /* i64 */
 	"engine_runs" bigint,  /* i64 */
-	"failed_runs" bigint  /* i64 */
+	"failed_runs" bigint,  /* i64 */
+	"abandoned_requests" bigint  /* i64 */
 )
 STRICT VOLATILE PARALLEL SAFE
 LANGUAGE c /* Rust */

@@ -7,7 +7,7 @@ The ordering of items is not stable, it is driven by a dependency graph.
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/functions.rs:247
+-- src/functions.rs:277
 -- clinical_ner::functions::clinical_ner_models
 CREATE  FUNCTION "clinical_ner_models"() RETURNS TABLE (
 	"name" TEXT,  /* String */
@@ -25,7 +25,7 @@ AS 'MODULE_PATHNAME', 'clinical_ner_models_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/functions.rs:276
+-- src/functions.rs:306
 -- clinical_ner::functions::clinical_ner_vocabulary
 CREATE  FUNCTION "clinical_ner_vocabulary"() RETURNS TABLE (
 	"path" TEXT,  /* String */
@@ -39,7 +39,7 @@ AS 'MODULE_PATHNAME', 'clinical_ner_vocabulary_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/functions.rs:58
+-- src/functions.rs:86
 -- clinical_ner::functions::extract_diseases
 CREATE  FUNCTION "extract_diseases"(
 	"note" TEXT /* & str */
@@ -50,7 +50,7 @@ AS 'MODULE_PATHNAME', 'extract_diseases_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/functions.rs:64
+-- src/functions.rs:92
 -- clinical_ner::functions::extract_diseases
 CREATE  FUNCTION "extract_diseases"(
 	"note" TEXT, /* & str */
@@ -62,7 +62,7 @@ AS 'MODULE_PATHNAME', 'extract_diseases_asserted_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/functions.rs:86
+-- src/functions.rs:114
 -- clinical_ner::functions::extract_entities
 CREATE  FUNCTION "extract_entities"(
 	"note" TEXT /* & str */
@@ -85,7 +85,7 @@ AS 'MODULE_PATHNAME', 'extract_entities_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/functions.rs:131
+-- src/functions.rs:159
 -- clinical_ner::functions::extract_entities
 CREATE  FUNCTION "extract_entities"(
 	"notes" TEXT[] /* Array < '_, & str > */
@@ -109,7 +109,7 @@ AS 'MODULE_PATHNAME', 'extract_entities_of_many_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/functions.rs:109
+-- src/functions.rs:137
 -- clinical_ner::functions::extract_entities_json
 CREATE  FUNCTION "extract_entities_json"(
 	"note" TEXT /* & str */
@@ -120,7 +120,7 @@ AS 'MODULE_PATHNAME', 'extract_entities_json_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/functions.rs:116
+-- src/functions.rs:144
 -- clinical_ner::functions::extract_entities_json
 CREATE  FUNCTION "extract_entities_json"(
 	"notes" TEXT[] /* Array < '_, & str > */
@@ -131,7 +131,7 @@ AS 'MODULE_PATHNAME', 'extract_entities_json_of_many_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/functions.rs:360
+-- src/functions.rs:396
 -- requires:
 --   extract_entities_json_of_many
 
@@ -397,7 +397,7 @@ $$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/functions.rs:45
+-- src/functions.rs:73
 -- clinical_ner::functions::extract_medications
 CREATE  FUNCTION "extract_medications"(
 	"note" TEXT /* & str */
@@ -408,7 +408,7 @@ AS 'MODULE_PATHNAME', 'extract_medications_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/functions.rs:52
+-- src/functions.rs:80
 -- clinical_ner::functions::extract_medications
 CREATE  FUNCTION "extract_medications"(
 	"note" TEXT, /* & str */
@@ -420,7 +420,7 @@ AS 'MODULE_PATHNAME', 'extract_medications_asserted_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/functions.rs:70
+-- src/functions.rs:98
 -- clinical_ner::functions::extract_symptoms
 CREATE  FUNCTION "extract_symptoms"(
 	"note" TEXT /* & str */
@@ -431,7 +431,7 @@ AS 'MODULE_PATHNAME', 'extract_symptoms_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/functions.rs:76
+-- src/functions.rs:104
 -- clinical_ner::functions::extract_symptoms
 CREATE  FUNCTION "extract_symptoms"(
 	"note" TEXT, /* & str */

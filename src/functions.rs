@@ -6,8 +6,8 @@
 //! model changes, stored results (generated columns, indexes, materialized views) keep the old
 //! model's output until they are recomputed; `clinical_ner_models()` says which model a session uses.
 
-use clinical_ner_engine::linking::Link;
 use clinical_ner_engine::{Assertion, Entity, EntityType};
+use clinical_ner_shared_inference::LinkedEntity;
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
@@ -16,25 +16,53 @@ use crate::backend_vocabulary::with_vocabulary;
 use crate::note_encoding::check_array_element;
 use crate::{settings, worker_connection};
 
-fn entities(note: &str) -> Vec<Entity> {
-    entities_of_many(&[note]).pop().expect("one result per note")
+fn entities(note: &str, with_codes: bool) -> Vec<LinkedEntity> {
+    entities_of_many(&[note], with_codes)
+        .pop()
+        .expect("one result per note")
 }
 
-/// The entities of each note, from the shared inference worker where it answers, else from this
-/// backend's own model: the same model either way.
-fn entities_of_many(notes: &[&str]) -> Vec<Vec<Entity>> {
-    worker_connection::extract(notes).unwrap_or_else(|| {
-        with_extractor(|extractor| {
+/// The entities of each note, linked to codes when `with_codes` (and a vocabulary is set): from the
+/// shared inference worker where it answers, else from this backend's own model and vocabulary.
+/// The same model and vocabulary either way, so the same result.
+fn entities_of_many(notes: &[&str], with_codes: bool) -> Vec<Vec<LinkedEntity>> {
+    let link_with = if with_codes {
+        settings::vocabulary_folder()
+    } else {
+        None
+    };
+    let link_here = |entities: Vec<Vec<Entity>>| -> Vec<Vec<LinkedEntity>> {
+        entities
+            .into_iter()
+            .map(|note| {
+                if with_codes {
+                    linked(note)
+                } else {
+                    note.into_iter().map(|e| (e, None)).collect()
+                }
+            })
+            .collect()
+    };
+    match worker_connection::extract(notes, link_with) {
+        Some((entities, true)) => entities,
+        Some((entities, false)) => link_here(
+            entities
+                .into_iter()
+                .map(|note| note.into_iter().map(|(e, _)| e).collect())
+                .collect(),
+        ),
+        None => link_here(with_extractor(|extractor| {
             extractor.extract_many(notes, &mut || {
                 pgrx::check_for_interrupts!();
             })
-        })
-    })
+        })),
+    }
 }
 
 fn mentions(note: &str, entity_type: EntityType, present_only: bool) -> Vec<String> {
-    entities(note)
+    entities(note, false)
         .into_iter()
+        .map(|(e, _)| e)
         .filter(|e| e.entity_type == entity_type)
         .filter(|e| !present_only || e.assertion == Assertion::Present)
         .map(|e| e.mention)
@@ -102,13 +130,13 @@ fn extract_entities(
         name!(link_score, Option<f32>),
     ),
 > {
-    TableIterator::new(linked(entities(note)).into_iter().map(entity_row))
+    TableIterator::new(entities(note, true).into_iter().map(entity_row))
 }
 
 /// The same entities as one `jsonb` array, for a single column (generated columns, exports).
 #[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
 fn extract_entities_json(note: &str) -> JsonB {
-    entities_json(linked(entities(note)))
+    entities_json(entities(note, true))
 }
 
 /// The set-based call for batch jobs: one `jsonb` array of entities per note, in the notes' order,
@@ -123,7 +151,7 @@ fn extract_entities_json(note: &str) -> JsonB {
 fn extract_entities_json_of_many(notes: Array<'_, &str>) -> Vec<Option<JsonB>> {
     entities_of_array(notes)
         .into_iter()
-        .map(|entities| entities.map(|e| entities_json(linked(e))))
+        .map(|entities| entities.map(entities_json))
         .collect()
 }
 
@@ -151,7 +179,8 @@ fn extract_entities_of_many(
     let rows = (1..)
         .zip(entities_of_array(notes))
         .flat_map(|(position, entities)| {
-            linked(entities.unwrap_or_default())
+            entities
+                .unwrap_or_default()
                 .into_iter()
                 .map(move |entity| {
                     let (kind, mention, start, end, score, assertion, section, system, code, name, link) =
@@ -163,14 +192,15 @@ fn extract_entities_of_many(
     TableIterator::new(rows)
 }
 
-/// The entities of each element of a `text[]`, extracted in one call; `None` for a NULL element.
-fn entities_of_array(notes: Array<'_, &str>) -> Vec<Option<Vec<Entity>>> {
+/// The entities of each element of a `text[]` with their codes, extracted in one call; `None` for
+/// a NULL element.
+fn entities_of_array(notes: Array<'_, &str>) -> Vec<Option<Vec<LinkedEntity>>> {
     let notes: Vec<Option<&str>> = notes.iter().collect();
     for note in notes.iter().flatten() {
         check_array_element(note);
     }
     let present: Vec<&str> = notes.iter().flatten().copied().collect();
-    let mut extracted = entities_of_many(&present).into_iter();
+    let mut extracted = entities_of_many(&present, true).into_iter();
     notes
         .iter()
         .map(|note| note.and_then(|_| extracted.next()))
@@ -178,7 +208,7 @@ fn entities_of_array(notes: Array<'_, &str>) -> Vec<Option<Vec<Entity>>> {
 }
 
 /// Each entity with its vocabulary code, where the settings name a vocabulary and one matches.
-fn linked(entities: Vec<Entity>) -> Vec<(Entity, Option<Link>)> {
+fn linked(entities: Vec<Entity>) -> Vec<LinkedEntity> {
     with_vocabulary(|vocabulary| {
         entities
             .into_iter()
@@ -204,7 +234,7 @@ type EntityRow = (
     Option<f32>,
 );
 
-fn entity_row((e, link): (Entity, Option<Link>)) -> EntityRow {
+fn entity_row((e, link): LinkedEntity) -> EntityRow {
     (
         e.entity_type.as_str().to_string(),
         e.mention,
@@ -220,7 +250,7 @@ fn entity_row((e, link): (Entity, Option<Link>)) -> EntityRow {
     )
 }
 
-fn entities_json(entities: Vec<(Entity, Option<Link>)>) -> JsonB {
+fn entities_json(entities: Vec<LinkedEntity>) -> JsonB {
     let array = entities
         .into_iter()
         .map(|(e, link)| {
@@ -300,9 +330,11 @@ fn clinical_ner_vocabulary() -> TableIterator<
 }
 
 /// The shared inference worker: its process (a background worker without a database connection,
-/// so not in `pg_stat_activity`), what it serves, whether it serves this session (same model folder
+/// so not in `pg_stat_activity`), what it serves (the model, and the vocabulary it links with, NULL
+/// when it has none and sessions link themselves), whether it serves this session (same model folder
 /// and device setting, `clinical_ner.use_inference_worker` on), and its counters since it started
-/// (`requests / engine_runs` is how many requests shared an engine call). No row when no worker
+/// (`requests / engine_runs` is how many requests shared an engine call; `abandoned_requests` were
+/// dropped unserved because their session had given up, by a cancel or timeout). No row when no worker
 /// answers: it is off, not started with `shared_preload_libraries`, or could not load its model (the
 /// server log says why).
 #[pg_extern(volatile, parallel_safe)]
@@ -316,6 +348,7 @@ fn clinical_ner_inference_worker() -> TableIterator<
         name!(model_version, String),
         name!(checksum, String),
         name!(device, String),
+        name!(vocabulary_path, Option<String>),
         name!(serves_this_session, bool),
         name!(max_batch_notes, i32),
         name!(connections, i64),
@@ -323,6 +356,7 @@ fn clinical_ner_inference_worker() -> TableIterator<
         name!(notes, i64),
         name!(engine_runs, i64),
         name!(failed_runs, i64),
+        name!(abandoned_requests, i64),
     ),
 > {
     let row = worker_connection::status().map(|status| {
@@ -339,6 +373,7 @@ fn clinical_ner_inference_worker() -> TableIterator<
             status.model_version,
             status.model_sha256,
             status.device,
+            status.vocabulary.map(|folder| folder.display().to_string()),
             serves_this_session,
             i32::try_from(status.max_batch_notes).unwrap_or(i32::MAX),
             count(status.connections),
@@ -346,6 +381,7 @@ fn clinical_ner_inference_worker() -> TableIterator<
             count(status.notes),
             count(status.engine_runs),
             count(status.failed_runs),
+            count(status.abandoned_requests),
         )
     });
     TableIterator::new(row)

@@ -4,11 +4,15 @@
 //!
 //! It is registered only from `shared_preload_libraries` with `clinical_ner.inference_worker = on`,
 //! and loads the model in its own process, never in the postmaster (threads and CUDA contexts do not
-//! survive `fork`). A worker that cannot load the model says so in the log and serves nobody:
+//! survive `fork`). It also loads the linking vocabulary, so that sessions asking for codes need no
+//! copy of their own. A worker that cannot load the model says so in the log and serves nobody:
 //! backends then run the model themselves, as they do whenever the worker does not answer.
 
 use std::time::Duration;
 
+use std::path::PathBuf;
+
+use clinical_ner_engine::linking::Vocabulary;
 use clinical_ner_engine::load_model;
 use clinical_ner_shared_inference::{BatchPolicy, ModelKey, Server};
 use pgrx::bgworkers::{
@@ -63,7 +67,7 @@ pub extern "C-unwind" fn clinical_ner_inference_worker_main(_argument: pg_sys::D
     let server = match load_model(&folder, &options) {
         Ok(extractor) => {
             let info = extractor.info().clone();
-            Server::start(&socket, extractor, key, policy)
+            Server::start(&socket, extractor, key, load_vocabulary(), policy)
                 .map(|server| (server, info))
                 .map_err(|error| format!("cannot listen on {}: {error}", socket.display()))
         }
@@ -100,4 +104,17 @@ pub extern "C-unwind" fn clinical_ner_inference_worker_main(_argument: pg_sys::D
         }
     }
     server.remove_socket();
+}
+
+/// The vocabulary the server-wide settings name, to link mentions with. One that fails to load is
+/// only a warning: the worker still runs the model, and sessions link with their own vocabulary.
+fn load_vocabulary() -> Option<(PathBuf, Vocabulary)> {
+    let folder = settings::vocabulary_folder()?;
+    match Vocabulary::load(&folder) {
+        Ok(vocabulary) => Some((folder, vocabulary)),
+        Err(error) => {
+            warning!("clinical_ner inference worker: {error}; sessions link mentions themselves");
+            None
+        }
+    }
 }

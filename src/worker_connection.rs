@@ -6,9 +6,11 @@
 //! drops the connection, whose next frame could be the abandoned answer.
 
 use std::cell::RefCell;
+use std::path::PathBuf;
 
-use clinical_ner_engine::Entity;
-use clinical_ner_shared_inference::{Client, ModelKey, Request, Response, WorkerStatus};
+use clinical_ner_shared_inference::{
+    Client, LinkedEntity, ModelKey, Request, Response, WorkerStatus,
+};
 
 use crate::{inference_worker, settings};
 
@@ -16,8 +18,13 @@ thread_local! {
     static CONNECTION: RefCell<Option<Client>> = const { RefCell::new(None) };
 }
 
-/// The entities of `notes` from the worker, or `None` when the worker gives no answer.
-pub fn extract(notes: &[&str]) -> Option<Vec<Vec<Entity>>> {
+/// The entities of `notes` from the worker, with codes from the vocabulary folder `link_with` when
+/// given, or `None` when the worker gives no answer. The flag is false when the worker lacks that
+/// vocabulary and left the codes out.
+pub fn extract(
+    notes: &[&str],
+    link_with: Option<PathBuf>,
+) -> Option<(Vec<Vec<LinkedEntity>>, bool)> {
     if !settings::use_inference_worker() {
         return None;
     }
@@ -28,9 +35,12 @@ pub fn extract(notes: &[&str]) -> Option<Vec<Vec<Entity>>> {
             device: options.device.as_str().to_string(),
         },
         notes: notes.iter().map(|note| note.to_string()).collect(),
+        link_with,
     };
     match call(&request)? {
-        Response::Entities(entities) if entities.len() == notes.len() => Some(entities),
+        Response::Entities { entities, linked } if entities.len() == notes.len() => {
+            Some((entities, linked))
+        }
         _ => None,
     }
 }

@@ -1,6 +1,7 @@
 //! One model shared by many database sessions, with no PostgreSQL in sight.
 //!
-//! A [`server::Server`] owns one [`clinical_ner_engine::Extractor`] and listens on a Unix socket;
+//! A [`server::Server`] owns one [`clinical_ner_engine::Extractor`] (and, optionally, one linking
+//! vocabulary) and listens on a Unix socket;
 //! each connection's requests go to a single inference thread, which gathers whatever requests are
 //! waiting from all connections into one call of the engine (cross-session batching). A
 //! [`client::Client`] sends a session's notes and waits for the entities, giving its caller a chance
@@ -15,5 +16,5 @@ pub mod protocol;
 pub mod server;
 
 pub use client::Client;
-pub use protocol::{ModelKey, Request, Response, WorkerStatus};
+pub use protocol::{LinkedEntity, ModelKey, Request, Response, WorkerStatus};
 pub use server::{BatchPolicy, Server};

@@ -7,6 +7,7 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::path::PathBuf;
 
+use clinical_ner_engine::linking::Link;
 use clinical_ner_engine::Entity;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -26,14 +27,26 @@ pub struct ModelKey {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Request {
-    Extract { model: ModelKey, notes: Vec<String> },
+    Extract {
+        model: ModelKey,
+        notes: Vec<String>,
+        /// The vocabulary folder the session links mentions with, when this call wants codes.
+        link_with: Option<PathBuf>,
+    },
     Status,
 }
 
+/// An entity and, where the request asked for codes, its link.
+pub type LinkedEntity = (Entity, Option<Link>);
+
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Response {
-    /// One list of entities per note, in the request's order.
-    Entities(Vec<Vec<Entity>>),
+    /// One list of entities per note, in the request's order. `linked` is false when the request
+    /// asked for codes from a vocabulary the worker does not have: the session links them itself.
+    Entities {
+        entities: Vec<Vec<LinkedEntity>>,
+        linked: bool,
+    },
     /// The worker has another model loaded.
     OtherModel,
     /// The engine failed on the batch the request was in. The error itself is not sent: the
@@ -51,6 +64,8 @@ pub struct WorkerStatus {
     pub model_name: String,
     pub model_version: String,
     pub model_sha256: String,
+    /// The vocabulary the worker links with, if it loaded one.
+    pub vocabulary: Option<PathBuf>,
     /// The device inference runs on: `cpu` or `cuda`.
     pub device: String,
     pub max_batch_notes: usize,
@@ -60,6 +75,8 @@ pub struct WorkerStatus {
     /// Calls of the engine; `requests / engine_runs` is the mean number of requests batched together.
     pub engine_runs: u64,
     pub failed_runs: u64,
+    /// Requests dropped unserved because their client had hung up while they waited.
+    pub abandoned_requests: u64,
 }
 
 /// Writes one frame. `wait` is called whenever the socket's timeout passes with the peer not reading.
@@ -152,11 +169,12 @@ mod tests {
                 device: "cpu".into(),
             },
             notes: vec!["Fièvre 😷".into(), String::new()],
+            link_with: None,
         };
         write_frame(&mut buffer, &request, &mut || {}).unwrap();
         let mut reader = buffer.as_slice();
         match read_frame::<Request>(&mut reader, &mut || {}).unwrap() {
-            Some(Request::Extract { model, notes }) => {
+            Some(Request::Extract { model, notes, .. }) => {
                 assert_eq!(model.folder, PathBuf::from("/models/a"));
                 assert_eq!(notes, vec!["Fièvre 😷".to_string(), String::new()]);
             }

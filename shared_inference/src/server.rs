@@ -6,12 +6,16 @@
 //! Nothing waits on purpose to gather a batch: a lone session gets its answer as soon as the model
 //! is free, and batches form exactly when sessions would otherwise queue.
 //!
+//! A request whose client has hung up while it waited (a cancelled statement, a terminated backend)
+//! is dropped before its engine call: under overload, work nobody waits for is not done.
+//!
 //! Whether notes of different requests share an ONNX Runtime run is the engine's decision (see
 //! `clinical_ner_engine::extractor`): for a model whose results would depend on their neighbours
 //! each note still runs alone, and the answer equals the one the session would compute itself.
 
 use std::fs;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -21,9 +25,12 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
+use clinical_ner_engine::linking::Vocabulary;
 use clinical_ner_engine::{Entity, Extractor};
 
-use crate::protocol::{read_frame, write_frame, ModelKey, Request, Response, WorkerStatus};
+use crate::protocol::{
+    read_frame, write_frame, LinkedEntity, ModelKey, Request, Response, WorkerStatus,
+};
 
 /// How the inference thread gathers requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +51,24 @@ pub struct Server {
 
 struct Job {
     notes: Vec<String>,
-    reply: Sender<Response>,
+    /// The note's entities, or `None` when the engine failed (or the client is gone).
+    reply: Sender<Option<Vec<Vec<Entity>>>>,
+    /// The connection the request came on, to see whether its client is still there.
+    client: UnixStream,
+}
+
+impl Job {
+    /// Whether the client has closed its end: it gave up on the answer.
+    fn client_gone(&self) -> bool {
+        let mut poll = libc::pollfd {
+            fd: self.client.as_raw_fd(),
+            events: libc::POLLRDHUP,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, owned by this frame; a zero timeout never blocks.
+        let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+        ready > 0 && poll.revents & (libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR) != 0
+    }
 }
 
 #[derive(Default)]
@@ -54,11 +78,15 @@ struct Counters {
     notes: AtomicU64,
     engine_runs: AtomicU64,
     failed_runs: AtomicU64,
+    abandoned_requests: AtomicU64,
 }
 
 /// What connection threads need to answer a status request.
 struct Served {
     model: ModelKey,
+    /// The vocabulary folder and its loaded terms. Linking runs in the connection threads, so
+    /// that the inference thread only ever runs the model.
+    vocabulary: Option<(PathBuf, Vocabulary)>,
     model_name: String,
     model_version: String,
     model_sha256: String,
@@ -68,6 +96,36 @@ struct Served {
 }
 
 impl Served {
+    /// The response for `entities`, with their codes when the request asked for them and the
+    /// worker has that vocabulary.
+    fn link(&self, entities: Vec<Vec<Entity>>, link_with: Option<&Path>) -> Response {
+        let vocabulary = match (link_with, &self.vocabulary) {
+            (None, _) => None,
+            (Some(wanted), Some((folder, vocabulary))) if wanted == folder => Some(vocabulary),
+            (Some(_), _) => {
+                return Response::Entities {
+                    entities: unlinked(entities),
+                    linked: false,
+                }
+            }
+        };
+        let entities = entities
+            .into_iter()
+            .map(|note| {
+                note.into_iter()
+                    .map(|e| {
+                        let link = vocabulary.and_then(|v| v.link(&e.mention, e.entity_type));
+                        (e, link)
+                    })
+                    .collect()
+            })
+            .collect();
+        Response::Entities {
+            entities,
+            linked: true,
+        }
+    }
+
     fn status(&self) -> WorkerStatus {
         let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
         WorkerStatus {
@@ -76,6 +134,7 @@ impl Served {
             model_name: self.model_name.clone(),
             model_version: self.model_version.clone(),
             model_sha256: self.model_sha256.clone(),
+            vocabulary: self.vocabulary.as_ref().map(|(folder, _)| folder.clone()),
             device: self.device.clone(),
             max_batch_notes: self.max_notes.load(Ordering::Relaxed),
             connections: count(&self.counters.connections),
@@ -83,6 +142,7 @@ impl Served {
             notes: count(&self.counters.notes),
             engine_runs: count(&self.counters.engine_runs),
             failed_runs: count(&self.counters.failed_runs),
+            abandoned_requests: count(&self.counters.abandoned_requests),
         }
     }
 }
@@ -90,11 +150,12 @@ impl Served {
 impl Server {
     /// Listens on `socket` (replacing a socket file a previous server left behind; refusing to
     /// replace anything else) with permissions for the owner only, and serves `model` from
-    /// `extractor`, which was loaded for that key.
+    /// `extractor`, which was loaded for that key, and codes from `vocabulary` (its folder and terms).
     pub fn start(
         socket: &Path,
         extractor: Extractor,
         model: ModelKey,
+        vocabulary: Option<(PathBuf, Vocabulary)>,
         policy: BatchPolicy,
     ) -> io::Result<Server> {
         remove_stale_socket(socket)?;
@@ -103,6 +164,7 @@ impl Server {
         let info = extractor.info();
         let served = Arc::new(Served {
             model,
+            vocabulary,
             model_name: info.name.clone(),
             model_version: info.version.clone(),
             model_sha256: info.sha256.clone(),
@@ -149,6 +211,13 @@ impl Server {
     }
 }
 
+fn unlinked(entities: Vec<Vec<Entity>>) -> Vec<Vec<LinkedEntity>> {
+    entities
+        .into_iter()
+        .map(|note| note.into_iter().map(|e| (e, None)).collect())
+        .collect()
+}
+
 fn remove_stale_socket(socket: &Path) -> io::Result<()> {
     match fs::symlink_metadata(socket) {
         Ok(meta) if meta.file_type().is_socket() => fs::remove_file(socket),
@@ -183,14 +252,27 @@ fn serve_connection(mut stream: UnixStream, jobs: &Sender<Job>, served: &Served)
         let response = match request {
             Request::Status => Response::Status(served.status()),
             Request::Extract { model, .. } if model != served.model => Response::OtherModel,
-            Request::Extract { notes, .. } => {
+            Request::Extract {
+                notes, link_with, ..
+            } => {
                 served.counters.requests.fetch_add(1, Ordering::Relaxed);
                 let (reply, answer) = mpsc::channel();
-                if jobs.send(Job { notes, reply }).is_err() {
+                let Ok(client) = stream.try_clone() else {
+                    return;
+                };
+                if jobs
+                    .send(Job {
+                        notes,
+                        reply,
+                        client,
+                    })
+                    .is_err()
+                {
                     return;
                 }
                 match answer.recv() {
-                    Ok(response) => response,
+                    Ok(Some(entities)) => served.link(entities, link_with.as_deref()),
+                    Ok(None) => Response::Failed,
                     Err(_) => return,
                 }
             }
@@ -203,13 +285,28 @@ fn serve_connection(mut stream: UnixStream, jobs: &Sender<Job>, served: &Served)
 
 fn run_inference(mut extractor: Extractor, queue: Receiver<Job>, served: &Served) {
     while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        let mut notes = batch[0].notes.len();
         let max_notes = served.max_notes.load(Ordering::Relaxed);
-        while notes < max_notes {
-            let Ok(job) = queue.try_recv() else { break };
+        let mut batch = Vec::new();
+        let mut notes = 0;
+        let waiting = std::iter::once(first).chain(std::iter::from_fn(|| queue.try_recv().ok()));
+        for job in waiting {
+            if job.client_gone() {
+                served
+                    .counters
+                    .abandoned_requests
+                    .fetch_add(1, Ordering::Relaxed);
+                // Its connection thread finds the client gone when it writes, and ends.
+                let _ = job.reply.send(None);
+                continue;
+            }
             notes += job.notes.len();
             batch.push(job);
+            if notes >= max_notes {
+                break;
+            }
+        }
+        if batch.is_empty() {
+            continue;
         }
         let results = extract_batch(&mut extractor, &batch);
         served.counters.engine_runs.fetch_add(1, Ordering::Relaxed);
@@ -221,13 +318,13 @@ fn run_inference(mut extractor: Extractor, queue: Receiver<Job>, served: &Served
             Some(mut entities) => {
                 for job in batch.into_iter().rev() {
                     let own = entities.split_off(entities.len() - job.notes.len());
-                    let _ = job.reply.send(Response::Entities(own));
+                    let _ = job.reply.send(Some(own));
                 }
             }
             None => {
                 served.counters.failed_runs.fetch_add(1, Ordering::Relaxed);
                 for job in batch {
-                    let _ = job.reply.send(Response::Failed);
+                    let _ = job.reply.send(None);
                 }
             }
         }

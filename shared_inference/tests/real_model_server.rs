@@ -59,6 +59,7 @@ fn extract(socket: &Path, notes: &[&str]) -> Response {
     let request = Request::Extract {
         model: key(),
         notes: notes.iter().map(|n| n.to_string()).collect(),
+        link_with: None,
     };
     client
         .call(&request, &mut || {})
@@ -67,7 +68,13 @@ fn extract(socket: &Path, notes: &[&str]) -> Response {
 
 fn entities(response: Response) -> Vec<Vec<Entity>> {
     match response {
-        Response::Entities(entities) => entities,
+        Response::Entities { entities, linked } => {
+            assert!(linked, "a request without codes is answered whole");
+            entities
+                .into_iter()
+                .map(|note| note.into_iter().map(|(e, _)| e).collect())
+                .collect()
+        }
         other => panic!("expected entities, got {other:?}"),
     }
 }
@@ -93,7 +100,7 @@ fn long_note() -> String {
 fn eight_concurrent_clients(policy: BatchPolicy) -> WorkerStatus {
     let folder = tempfile::tempdir().unwrap();
     let socket = folder.path().join("inference.sock");
-    let server = Server::start(&socket, load(), key(), policy).unwrap();
+    let server = Server::start(&socket, load(), key(), None, policy).unwrap();
     let expected = load().extract_many(&NOTES, &mut || {}).unwrap();
     let long = long_note();
     let start = Barrier::new(NOTES.len() + 1);
@@ -141,7 +148,8 @@ fn a_batch_of_one_note_serves_each_request_alone() {
 fn a_request_of_many_notes_is_answered_in_order() {
     let folder = tempfile::tempdir().unwrap();
     let socket = folder.path().join("inference.sock");
-    let _server = Server::start(&socket, load(), key(), BatchPolicy { max_notes: 4 }).unwrap();
+    let _server =
+        Server::start(&socket, load(), key(), None, BatchPolicy { max_notes: 4 }).unwrap();
     let expected = load().extract_many(&NOTES, &mut || {}).unwrap();
     assert_eq!(entities(extract(&socket, &NOTES)), expected);
 }
@@ -150,7 +158,8 @@ fn a_request_of_many_notes_is_answered_in_order() {
 fn another_model_is_declined_so_that_the_session_runs_its_own() {
     let folder = tempfile::tempdir().unwrap();
     let socket = folder.path().join("inference.sock");
-    let _server = Server::start(&socket, load(), key(), BatchPolicy { max_notes: 8 }).unwrap();
+    let _server =
+        Server::start(&socket, load(), key(), None, BatchPolicy { max_notes: 8 }).unwrap();
     let mut client = Client::connect(&socket).unwrap();
     for device in ["cuda", "cpu"] {
         let model = ModelKey {
@@ -164,6 +173,7 @@ fn another_model_is_declined_so_that_the_session_runs_its_own() {
         let request = Request::Extract {
             model,
             notes: vec![NOTES[0].into()],
+            link_with: None,
         };
         assert!(matches!(
             client.call(&request, &mut || {}).unwrap(),
@@ -178,7 +188,7 @@ fn another_model_is_declined_so_that_the_session_runs_its_own() {
 fn broken_and_vanishing_clients_do_not_stop_the_server() {
     let folder = tempfile::tempdir().unwrap();
     let socket = folder.path().join("inference.sock");
-    let server = Server::start(&socket, load(), key(), BatchPolicy { max_notes: 8 }).unwrap();
+    let server = Server::start(&socket, load(), key(), None, BatchPolicy { max_notes: 8 }).unwrap();
     // Garbage instead of a frame.
     UnixStream::connect(&socket)
         .unwrap()
@@ -195,6 +205,7 @@ fn broken_and_vanishing_clients_do_not_stop_the_server() {
         let request = Request::Extract {
             model: key(),
             notes: vec![long_note()],
+            link_with: None,
         };
         let mut waited = false;
         let mut give_up = || {
@@ -218,17 +229,84 @@ fn a_stale_socket_is_replaced_and_any_other_file_is_left_alone() {
     let folder = tempfile::tempdir().unwrap();
     let socket = folder.path().join("inference.sock");
     drop(std::os::unix::net::UnixListener::bind(&socket).unwrap());
-    let server = Server::start(&socket, load(), key(), BatchPolicy { max_notes: 8 }).unwrap();
+    let server = Server::start(&socket, load(), key(), None, BatchPolicy { max_notes: 8 }).unwrap();
     assert_eq!(status(&socket).requests, 0);
     server.remove_socket();
     assert!(!socket.exists());
 
     let regular = folder.path().join("not-a-socket");
     std::fs::write(&regular, "data").unwrap();
-    let refused = Server::start(&regular, load(), key(), BatchPolicy { max_notes: 8 });
+    let refused = Server::start(&regular, load(), key(), None, BatchPolicy { max_notes: 8 });
     assert_eq!(
         refused.err().unwrap().kind(),
         std::io::ErrorKind::AlreadyExists
     );
     assert_eq!(std::fs::read_to_string(&regular).unwrap(), "data");
+}
+
+#[test]
+fn a_request_whose_client_hung_up_while_waiting_is_not_run() {
+    let folder = tempfile::tempdir().unwrap();
+    let socket = folder.path().join("inference.sock");
+    let _server =
+        Server::start(&socket, load(), key(), None, BatchPolicy { max_notes: 8 }).unwrap();
+    let long = long_note();
+    thread::scope(|scope| {
+        let busy = scope.spawn(|| extract(&socket, &[long.as_str()]));
+        thread::sleep(std::time::Duration::from_millis(200));
+        let mut client = Client::connect(&socket).unwrap();
+        let request = Request::Extract {
+            model: key(),
+            notes: vec![NOTES[0].into()],
+            link_with: None,
+        };
+        let gave_up = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            client.call(&request, &mut || panic!("cancelled"))
+        }));
+        assert!(gave_up.is_err());
+        drop(client);
+        busy.join().unwrap();
+    });
+    let mut settled = status(&socket);
+    for _ in 0..100 {
+        if settled.abandoned_requests > 0 {
+            break;
+        }
+        thread::sleep(std::time::Duration::from_millis(10));
+        settled = status(&socket);
+    }
+    assert_eq!(
+        (
+            settled.requests,
+            settled.engine_runs,
+            settled.abandoned_requests
+        ),
+        (2, 1, 1),
+        "{settled:?}"
+    );
+}
+
+#[test]
+fn codes_from_a_vocabulary_the_worker_lacks_are_left_to_the_session() {
+    let folder = tempfile::tempdir().unwrap();
+    let socket = folder.path().join("inference.sock");
+    let _server =
+        Server::start(&socket, load(), key(), None, BatchPolicy { max_notes: 8 }).unwrap();
+    let request = Request::Extract {
+        model: key(),
+        notes: vec![NOTES[0].into()],
+        link_with: Some("/some/vocabulary".into()),
+    };
+    let response = Client::connect(&socket)
+        .unwrap()
+        .call(&request, &mut || {})
+        .unwrap();
+    match response {
+        Response::Entities { entities, linked } => {
+            assert!(!linked);
+            assert!(!entities[0].is_empty());
+            assert!(entities[0].iter().all(|(_, link)| link.is_none()));
+        }
+        other => panic!("expected entities, got {other:?}"),
+    }
 }

@@ -2,9 +2,9 @@
 # The shared inference worker on a cluster of its own (clinical_ner in shared_preload_libraries,
 # clinical_ner.inference_worker = on). Each check can fail: the worker runs as a background worker and
 # the postmaster never maps ONNX Runtime; sessions get the same entities from the worker as from their
-# own model, and a session served by the worker never loads the model; a session that asks for another
-# model runs its own; a cancelled, a terminated and a vanished client leave the worker serving; a
-# backend killed with SIGKILL (the server restarts every process) and a server restart bring a fresh
+# own model (codes included), and a session served by the worker loads neither ONNX Runtime nor the
+# vocabulary; a session that asks for another model runs its own; a cancelled, a terminated and a
+# vanished client leave the worker serving; a backend killed with SIGKILL (the server restarts every process) and a server restart bring a fresh
 # worker that serves again; the socket is private to the server's OS user.
 # Usage: tests/inference_worker/run.sh   (the shipped model and extension installed: scripts/setup.sh)
 source "$(dirname "$0")/../../scripts/common.sh"
@@ -78,6 +78,21 @@ set_based_own="$(psql -X -q -d "$DB" -tA -c "SET clinical_ner.use_inference_work
     -c "SELECT md5(extract_entities_json(array_agg(note ORDER BY id))::text) FROM sample_notes")"
 [ "$set_based_worker" = "$set_based_own" ] || fail "the set-based call differs between worker and session"
 echo "12 notes: per-row and set-based results identical ($( cut -c1-12 <<< "${w[1]}")...); the served session never loaded ONNX Runtime"
+
+# resident_kb USE_WORKER: a session's resident memory after extracting (with codes) from every sample note.
+resident_kb() {
+    psql -X -q -d "$DB" -tA <<SQL | tail -1
+SET clinical_ner.use_inference_worker = $1;
+SELECT count(*) FROM sample_notes, extract_entities_json(note);
+SELECT pg_backend_pid() AS backend \gset
+\setenv BACKEND :backend
+\! awk '/^VmRSS/ { print \$2 }' /proc/\$BACKEND/status
+SQL
+}
+served_kb="$(resident_kb on)"; own_kb="$(resident_kb off)"
+[ -n "$(sql "SELECT vocabulary_path FROM clinical_ner_inference_worker()")" ] || fail "the worker has no vocabulary"
+[ $((served_kb * 2)) -lt "$own_kb" ] || fail "a served session holds $served_kb kB, one running its own model $own_kb kB"
+echo "a session's resident memory after extracting with codes: $((served_kb / 1024)) MB served by the worker, $((own_kb / 1024)) MB with its own model and vocabulary"
 
 step "a session that asks for another model runs its own"
 other="$(sql "SELECT setting FROM pg_settings WHERE name = 'clinical_ner.model_path'")"

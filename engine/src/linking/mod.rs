@@ -70,7 +70,7 @@ impl Term {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum LinkMethod {
     Exact,
     Folded,
@@ -113,7 +113,7 @@ impl fmt::Display for LinkMethod {
 }
 
 /// A mention's code.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Link {
     pub code_system: String,
     pub code: String,
