@@ -7,10 +7,13 @@
 #   - throughput: 8 pgbench clients, each making per-row calls (one sample note per statement), in-process
 #     against the worker with cross-session batching (inference_worker_max_batch = 64) and without (= 1,
 #     set by a reload), and how many requests shared an engine call.
-# Prints each round and the medians.   Usage: bench/inference_worker.sh [ROUNDS=3] [SECONDS=20]
+# MODEL, an absolute model folder the postgres user can read, replaces the installed model server-wide
+# (an fp32 folder from `python -m clinical_ner_train fp32` is one whose windows the engine pools across notes).
+# Prints each round and the medians.   Usage: bench/inference_worker.sh [ROUNDS=3] [SECONDS=20] [MODEL]
 source "$(dirname "$0")/../scripts/common.sh"
 ROUNDS="${1:-3}"
 SECONDS_PER_RUN="${2:-20}"
+MODEL="${3:-}"
 export CLINICAL_NER_CLUSTER="$CLUSTER_DIR/bench-worker" CLINICAL_NER_PORT=$((PGPORT + 30))
 export PGHOST="$CLINICAL_NER_CLUSTER/run" PGPORT="$CLINICAL_NER_PORT"
 DB=clinical_ner_bench_worker
@@ -27,6 +30,11 @@ start_cluster() {
         -c "ALTER SYSTEM SET shared_preload_libraries = 'clinical_ner'" \
         -c "ALTER SYSTEM SET clinical_ner.inference_worker = on" \
         -c "ALTER SYSTEM SET max_connections = 40"
+    if [ -n "$MODEL" ]; then
+        psql -X -q -d postgres -c "LOAD 'clinical_ner'" -c "ALTER SYSTEM SET clinical_ner.model_path = '$MODEL'"
+    else
+        psql -X -q -d postgres -c "LOAD 'clinical_ner'" -c "ALTER SYSTEM RESET clinical_ner.model_path"
+    fi
     cluster stop
     cluster start
 }
@@ -95,9 +103,11 @@ for round in $(seq 1 "$ROUNDS"); do
     throughput worker-unbatched on
 done
 
-step "medians over $ROUNDS rounds ($(nproc) cores)"
-awk '{ key = $1 " " $2; values[key] = values[key] " " $3 }
-     END { for (key in values) {
-               n = split(values[key], v, " "); asort(v)
-               median = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-               printf "%-40s %10.1f   (%s)\n", key, median, values[key] } }' "$FIGURES" | sort
+step "medians over $ROUNDS rounds ($(nproc) cores), model: $(sql "SELECT model_name || ' (' || model_path || ')' FROM clinical_ner_inference_worker()")"
+# Sorted by figure, then by value, so that each figure's rounds arrive in order (mawk has no asort).
+sort -k1,2 -k3,3g "$FIGURES" | awk '{ key = $1 " " $2; count[key]++; value[key, count[key]] = $3 }
+    END { for (key in count) {
+              n = count[key]
+              median = (n % 2) ? value[key, (n + 1) / 2] : (value[key, n / 2] + value[key, n / 2 + 1]) / 2
+              rounds = ""; for (i = 1; i <= n; i++) rounds = rounds " " value[key, i]
+              printf "%-45s %10.2f   (%s )\n", key, median, rounds } }' | sort

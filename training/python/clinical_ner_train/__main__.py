@@ -7,6 +7,7 @@
     python -m clinical_ner_train adapt --model models/clinical-ner-minilm --site-notes notes.jsonl \
         --site-labels drugbank.jsonl hpo.jsonl --out models/clinical-ner-site [--held-out CORPUS]
     python -m clinical_ner_train site-study --markdown training/work/site-study.md [--steps N]
+    python -m clinical_ner_train fp32 --model models/clinical-ner-minilm --out models/clinical-ner-minilm-fp32
 
 `first-model` trains, exports ONNX, quantises, checks parity, evaluates and writes the folder
 (manifest.json, model.onnx, tokenizer.json). `--smoke` is the CI test: a few hundred sentences, 20 steps and
@@ -366,6 +367,39 @@ def _before_after_table(before: dict, after: dict) -> str:
     return "\n".join(rows) + "\n"
 
 
+def fp32_copy(args) -> int:
+    """An fp32 copy of an int8 model folder, rebuilt from its ONNX file: what a GPU wants (int8 dynamic
+    quantisation is a CPU format), and the precision at which the engine pools windows of different notes
+    into one run (it never does for int8, whose results would depend on their neighbours)."""
+    from . import adapt, export, manifest, mixes
+    from .evaluate import onnx_predictor
+    from .features import load_tokenizer
+
+    source, out = Path(args.model), Path(args.out)
+    source_manifest = manifest.check(source)
+    if source_manifest["files"]["model.onnx"]["precision"] != "int8":
+        log.error("%s is already %s", source, source_manifest["files"]["model.onnx"]["precision"])
+        return 2
+    tokenizer = load_tokenizer(source / "tokenizer.json")
+    model = adapt.rebuild(source, _base_model(args.base))
+    sentences = _parity_sentences(mixes.dev_sets(Path(args.data_dir)), tokenizer, export.PARITY_SENTENCES)
+    agreement = adapt.check_rebuild(model, onnx_predictor(source / "model.onnx", THREADS), sentences, tokenizer)
+    out.mkdir(parents=True, exist_ok=True)
+    export.export_onnx(model, out / "model.onnx")
+    shutil.copyfile(source / "tokenizer.json", out / "tokenizer.json")
+    copy = dict(source_manifest, name=args.name or f"{source_manifest['name']}-fp32")
+    copy["description"] = source_manifest["description"].replace("int8 ONNX for the CPU", "fp32 ONNX")
+    copy["files"] = {**source_manifest["files"],
+                     "model.onnx": {"sha256": manifest.sha256(out / "model.onnx"), "precision": "fp32"}}
+    copy["training"] = {**source_manifest["training"],
+                        "fp32_copy_of": {"sha256": source_manifest["files"]["model.onnx"]["sha256"],
+                                         "word_agreement": round(agreement, 4)}}
+    (out / "manifest.json").write_text(json.dumps(copy, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    manifest.check(out)
+    log.info("wrote %s: fp32, %.2f%% of words labelled as %s labels them", out, 100 * agreement, source)
+    return 0
+
+
 def site_study(args) -> int:
     from . import sites
 
@@ -440,7 +474,13 @@ def main(argv: list[str] | None = None) -> int:
     study.add_argument("--markdown", required=True, help="table to write; .json and .png go beside it")
     study.add_argument("--steps", type=int, default=200, help="training steps of a local model")
     study.add_argument("--base", help="Hugging Face BERT-family checkpoint folder (default: all-MiniLM-L6-v2)")
-    for command in (build, compare, domain, adapting, study):
+    fp32 = commands.add_parser("fp32", help="an fp32 copy of an int8 model folder (for a GPU, and for "
+                               "batches that pool notes), rebuilt from its ONNX file and checked against it")
+    fp32.add_argument("--model", required=True, help="the int8 model folder")
+    fp32.add_argument("--out", required=True, help="model folder to write")
+    fp32.add_argument("--name", help="model name in the new manifest (default: the old name + -fp32)")
+    fp32.add_argument("--base", help="the architecture's Hugging Face checkpoint (default: all-MiniLM-L6-v2)")
+    for command in (build, compare, domain, adapting, study, fp32):
         command.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
         command.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
@@ -456,6 +496,8 @@ def main(argv: list[str] | None = None) -> int:
         return domain_pretrain(args)
     if args.command == "site-study":
         return site_study(args)
+    if args.command == "fp32":
+        return fp32_copy(args)
     if args.command == "adapt":
         if args.site_notes and not args.site_labels:
             parser.error("--site-notes needs --site-labels: the site's teachers' labels")

@@ -190,3 +190,18 @@ def test_brat_span_ending_in_a_carriage_return_ends_before_it():
     with pytest.raises(ValueError) as error:
         corpora.brat_document("x", "fever", "T1\tCondition 0 5\tcough\n", corpora.CHIA_LABELS)
     assert "cough" not in str(error.value) and "fever" not in str(error.value)
+
+
+def test_fp32_copy_of_the_shipped_model_labels_as_the_int8_file_does(tmp_path):
+    from clinical_ner_train import manifest
+    from clinical_ner_train.__main__ import REPOSITORY_ROOT, main
+
+    shipped = REPOSITORY_ROOT / "models" / "clinical-ner-minilm"
+    out = tmp_path / "fp32"
+    assert main(["fp32", "--model", str(shipped), "--out", str(out)]) == 0
+    copy = manifest.check(out)
+    assert copy["files"]["model.onnx"]["precision"] == "fp32"
+    assert copy["labels"] == json.loads((shipped / "manifest.json").read_text())["labels"]
+    assert copy["training"]["fp32_copy_of"]["word_agreement"] >= adapt.REBUILD_MIN_AGREEMENT
+    # An fp32 folder cannot be copied again.
+    assert main(["fp32", "--model", str(out), "--out", str(tmp_path / "again")]) == 2
