@@ -57,26 +57,18 @@ fn call(request: &Request) -> Option<Response> {
     if !inference_worker::registered() {
         return None;
     }
-    let connect = || Client::connect(&settings::inference_worker_socket()).ok();
     let mut wait = || {
         pgrx::check_for_interrupts!();
     };
     // A kept connection may be to a worker that has restarted since: one fresh try then.
-    let (client, response) = match CONNECTION.take() {
-        Some(mut kept) => match kept.call(request, &mut wait) {
-            Ok(response) => (kept, response),
-            Err(_) => {
-                let mut fresh = connect()?;
-                let response = fresh.call(request, &mut wait).ok()?;
-                (fresh, response)
-            }
-        },
-        None => {
-            let mut fresh = connect()?;
-            let response = fresh.call(request, &mut wait).ok()?;
-            (fresh, response)
+    if let Some(mut kept) = CONNECTION.take() {
+        if let Ok(response) = kept.call(request, &mut wait) {
+            CONNECTION.set(Some(kept));
+            return Some(response);
         }
-    };
-    CONNECTION.set(Some(client));
+    }
+    let mut fresh = Client::connect(&settings::inference_worker_socket()).ok()?;
+    let response = fresh.call(request, &mut wait).ok()?;
+    CONNECTION.set(Some(fresh));
     Some(response)
 }

@@ -54,6 +54,14 @@ const NOTES: [&str; 8] = [
     "Fièvre et toux depuis 3 jours 😷; amoxicillin prescribed.",
 ];
 
+/// A server on the real model, listening in a folder of its own that lives as long as the guard.
+fn serve(policy: BatchPolicy) -> (tempfile::TempDir, PathBuf, Server) {
+    let folder = tempfile::tempdir().unwrap();
+    let socket = folder.path().join("inference.sock");
+    let server = Server::start(&socket, load(), key(), None, policy).unwrap();
+    (folder, socket, server)
+}
+
 fn extract(socket: &Path, notes: &[&str]) -> Response {
     let mut client = Client::connect(socket).expect("the server accepts");
     let request = Request::Extract {
@@ -98,9 +106,7 @@ fn long_note() -> String {
 /// Eight clients at once, after one long request has the model busy: every answer equals the
 /// engine's own; returns the server's counters.
 fn eight_concurrent_clients(policy: BatchPolicy) -> WorkerStatus {
-    let folder = tempfile::tempdir().unwrap();
-    let socket = folder.path().join("inference.sock");
-    let server = Server::start(&socket, load(), key(), None, policy).unwrap();
+    let (_folder, socket, server) = serve(policy);
     let expected = load().extract_many(&NOTES, &mut || {}).unwrap();
     let long = long_note();
     let start = Barrier::new(NOTES.len() + 1);
@@ -146,20 +152,14 @@ fn a_batch_of_one_note_serves_each_request_alone() {
 
 #[test]
 fn a_request_of_many_notes_is_answered_in_order() {
-    let folder = tempfile::tempdir().unwrap();
-    let socket = folder.path().join("inference.sock");
-    let _server =
-        Server::start(&socket, load(), key(), None, BatchPolicy { max_notes: 4 }).unwrap();
+    let (_folder, socket, _server) = serve(BatchPolicy { max_notes: 4 });
     let expected = load().extract_many(&NOTES, &mut || {}).unwrap();
     assert_eq!(entities(extract(&socket, &NOTES)), expected);
 }
 
 #[test]
 fn another_model_is_declined_so_that_the_session_runs_its_own() {
-    let folder = tempfile::tempdir().unwrap();
-    let socket = folder.path().join("inference.sock");
-    let _server =
-        Server::start(&socket, load(), key(), None, BatchPolicy { max_notes: 8 }).unwrap();
+    let (_folder, socket, _server) = serve(BatchPolicy { max_notes: 8 });
     let mut client = Client::connect(&socket).unwrap();
     for device in ["cuda", "cpu"] {
         let model = ModelKey {
@@ -186,9 +186,7 @@ fn another_model_is_declined_so_that_the_session_runs_its_own() {
 
 #[test]
 fn broken_and_vanishing_clients_do_not_stop_the_server() {
-    let folder = tempfile::tempdir().unwrap();
-    let socket = folder.path().join("inference.sock");
-    let server = Server::start(&socket, load(), key(), None, BatchPolicy { max_notes: 8 }).unwrap();
+    let (_folder, socket, server) = serve(BatchPolicy { max_notes: 8 });
     // Garbage instead of a frame.
     UnixStream::connect(&socket)
         .unwrap()
@@ -246,10 +244,7 @@ fn a_stale_socket_is_replaced_and_any_other_file_is_left_alone() {
 
 #[test]
 fn a_request_whose_client_hung_up_while_waiting_is_not_run() {
-    let folder = tempfile::tempdir().unwrap();
-    let socket = folder.path().join("inference.sock");
-    let _server =
-        Server::start(&socket, load(), key(), None, BatchPolicy { max_notes: 8 }).unwrap();
+    let (_folder, socket, _server) = serve(BatchPolicy { max_notes: 8 });
     let long = long_note();
     thread::scope(|scope| {
         let busy = scope.spawn(|| extract(&socket, &[long.as_str()]));
@@ -288,10 +283,7 @@ fn a_request_whose_client_hung_up_while_waiting_is_not_run() {
 
 #[test]
 fn codes_from_a_vocabulary_the_worker_lacks_are_left_to_the_session() {
-    let folder = tempfile::tempdir().unwrap();
-    let socket = folder.path().join("inference.sock");
-    let _server =
-        Server::start(&socket, load(), key(), None, BatchPolicy { max_notes: 8 }).unwrap();
+    let (_folder, socket, _server) = serve(BatchPolicy { max_notes: 8 });
     let request = Request::Extract {
         model: key(),
         notes: vec![NOTES[0].into()],
