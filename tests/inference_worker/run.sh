@@ -4,7 +4,8 @@
 # the postmaster never maps ONNX Runtime; sessions get the same entities from the worker as from their
 # own model (codes included), and a session served by the worker loads neither ONNX Runtime nor the
 # vocabulary; a session that asks for another model runs its own; a cancelled, a terminated and a
-# vanished client leave the worker serving; a backend killed with SIGKILL (the server restarts every process) and a server restart bring a fresh
+# vanished client leave the worker serving; with the worker unreachable, sessions extract the same
+# entities themselves; a backend killed with SIGKILL (the server restarts every process) and a server restart bring a fresh
 # worker that serves again; the socket is private to the server's OS user.
 # Usage: tests/inference_worker/run.sh   (the shipped model and extension installed: scripts/setup.sh)
 source "$(dirname "$0")/../../scripts/common.sh"
@@ -144,3 +145,9 @@ cluster start
 wait_for_worker >/dev/null
 [ -S "$socket" ] && [ "$(sql "$ENTITIES")" = "${w[1]}" ] || fail "no service after a restart"
 echo "restart: worker pid $(worker_pid) serves at $socket, same entities"
+
+step "an unreachable worker: sessions run the model themselves, with the same results"
+rm "$socket"
+[ -z "$(sql "SELECT pid FROM clinical_ner_inference_worker()")" ] || fail "a worker answered without its socket"
+[ "$(sql "$ENTITIES")" = "${w[1]}" ] || fail "different entities without the worker"
+echo "socket removed: no worker answers, and sessions extract the same entities themselves"
