@@ -7,7 +7,7 @@
 //! model's output until they are recomputed; `clinical_ner_models()` says which model a session uses.
 
 use clinical_ner_engine::{Assertion, Entity, EntityType};
-use clinical_ner_shared_inference::LinkedEntity;
+use clinical_ner_shared_inference::{LinkedEntity, ServedModel};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
@@ -273,7 +273,8 @@ fn entities_json(entities: Vec<LinkedEntity>) -> JsonB {
     JsonB(serde_json::Value::Array(array))
 }
 
-/// The model this session uses (loading it if it is not loaded yet).
+/// The model this session uses: the shared worker's where it serves this session, else this backend's
+/// own (loading it if it is not loaded yet).
 #[pg_extern(volatile, parallel_safe)]
 fn clinical_ner_models() -> TableIterator<
     'static,
@@ -288,15 +289,23 @@ fn clinical_ner_models() -> TableIterator<
         name!(max_sequence_length, i32),
     ),
 > {
-    let info = with_extractor(|extractor| Ok(extractor.info().clone()));
+    // Where the shared worker serves this session, it has the model: asking it spares loading one here.
+    let served = worker_connection::status().filter(worker_connection::serves_this_session);
+    let (info, folder) = match served {
+        Some(status) => (status.info, status.model.folder),
+        None => with_extractor(|extractor| {
+            let info = extractor.info();
+            Ok((ServedModel::from(info), info.folder.clone()))
+        }),
+    };
     TableIterator::once((
         info.name,
         info.version,
         info.base_model,
         info.sha256,
         info.labels,
-        info.device.to_string(),
-        info.folder.display().to_string(),
+        info.device,
+        folder.display().to_string(),
         info.max_sequence_length as i32,
     ))
 }
@@ -360,19 +369,16 @@ fn clinical_ner_inference_worker() -> TableIterator<
     ),
 > {
     let row = worker_connection::status().map(|status| {
-        let (folder, options) = settings::current();
-        let serves_this_session = settings::use_inference_worker()
-            && status.model.folder == folder
-            && status.model.device == options.device.as_str();
+        let serves_this_session = worker_connection::serves_this_session(&status);
         let count = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         (
             i32::try_from(status.pid).unwrap_or(i32::MAX),
             settings::inference_worker_socket().display().to_string(),
             status.model.folder.display().to_string(),
-            status.model_name,
-            status.model_version,
-            status.model_sha256,
-            status.device,
+            status.info.name,
+            status.info.version,
+            status.info.sha256,
+            status.info.device,
             status.vocabulary.map(|folder| folder.display().to_string()),
             serves_this_session,
             i32::try_from(status.max_batch_notes).unwrap_or(i32::MAX),

@@ -45,6 +45,15 @@ pub fn extract(
     }
 }
 
+/// Whether the worker would serve this session: the same model folder and device setting, and
+/// `clinical_ner.use_inference_worker` on.
+pub fn serves_this_session(status: &WorkerStatus) -> bool {
+    let (folder, options) = settings::current();
+    settings::use_inference_worker()
+        && status.model.folder == folder
+        && status.model.device == options.device.as_str()
+}
+
 /// What the worker serves and has done, or `None` when it does not answer.
 pub fn status() -> Option<WorkerStatus> {
     match call(&Request::Status)? {

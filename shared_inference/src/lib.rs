@@ -16,5 +16,5 @@ pub mod protocol;
 pub mod server;
 
 pub use client::Client;
-pub use protocol::{LinkedEntity, ModelKey, Request, Response, WorkerStatus};
+pub use protocol::{LinkedEntity, ModelKey, Request, Response, ServedModel, WorkerStatus};
 pub use server::{BatchPolicy, Server};

@@ -8,7 +8,7 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::path::PathBuf;
 
 use clinical_ner_engine::linking::Link;
-use clinical_ner_engine::Entity;
+use clinical_ner_engine::{Entity, ModelInfo};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -55,19 +55,42 @@ pub enum Response {
     Status(WorkerStatus),
 }
 
+/// The model the worker loaded, as `clinical_ner_models()` reports a model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServedModel {
+    pub name: String,
+    pub version: String,
+    pub base_model: String,
+    pub sha256: String,
+    pub labels: Vec<String>,
+    /// The device inference runs on: `cpu` or `cuda`.
+    pub device: String,
+    pub max_sequence_length: usize,
+}
+
+impl From<&ModelInfo> for ServedModel {
+    fn from(info: &ModelInfo) -> Self {
+        ServedModel {
+            name: info.name.clone(),
+            version: info.version.clone(),
+            base_model: info.base_model.clone(),
+            sha256: info.sha256.clone(),
+            labels: info.labels.clone(),
+            device: info.device.to_string(),
+            max_sequence_length: info.max_sequence_length,
+        }
+    }
+}
+
 /// What the worker serves and how much it has done since it started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerStatus {
     /// The serving process.
     pub pid: u32,
     pub model: ModelKey,
-    pub model_name: String,
-    pub model_version: String,
-    pub model_sha256: String,
+    pub info: ServedModel,
     /// The vocabulary the worker links with, if it loaded one.
     pub vocabulary: Option<PathBuf>,
-    /// The device inference runs on: `cpu` or `cuda`.
-    pub device: String,
     pub max_batch_notes: usize,
     pub connections: u64,
     pub requests: u64,

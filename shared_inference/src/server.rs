@@ -29,7 +29,7 @@ use clinical_ner_engine::linking::Vocabulary;
 use clinical_ner_engine::{Entity, Extractor};
 
 use crate::protocol::{
-    read_frame, write_frame, LinkedEntity, ModelKey, Request, Response, WorkerStatus,
+    read_frame, write_frame, LinkedEntity, ModelKey, Request, Response, ServedModel, WorkerStatus,
 };
 
 /// How the inference thread gathers requests.
@@ -87,10 +87,7 @@ struct Served {
     /// The vocabulary folder and its loaded terms. Linking runs in the connection threads, so
     /// that the inference thread only ever runs the model.
     vocabulary: Option<(PathBuf, Vocabulary)>,
-    model_name: String,
-    model_version: String,
-    model_sha256: String,
-    device: String,
+    info: ServedModel,
     max_notes: AtomicUsize,
     counters: Counters,
 }
@@ -131,11 +128,8 @@ impl Served {
         WorkerStatus {
             pid: std::process::id(),
             model: self.model.clone(),
-            model_name: self.model_name.clone(),
-            model_version: self.model_version.clone(),
-            model_sha256: self.model_sha256.clone(),
+            info: self.info.clone(),
             vocabulary: self.vocabulary.as_ref().map(|(folder, _)| folder.clone()),
-            device: self.device.clone(),
             max_batch_notes: self.max_notes.load(Ordering::Relaxed),
             connections: count(&self.counters.connections),
             requests: count(&self.counters.requests),
@@ -161,14 +155,10 @@ impl Server {
         remove_stale_socket(socket)?;
         let listener = UnixListener::bind(socket)?;
         fs::set_permissions(socket, fs::Permissions::from_mode(0o700))?;
-        let info = extractor.info();
         let served = Arc::new(Served {
             model,
             vocabulary,
-            model_name: info.name.clone(),
-            model_version: info.version.clone(),
-            model_sha256: info.sha256.clone(),
-            device: info.device.to_string(),
+            info: ServedModel::from(extractor.info()),
             max_notes: AtomicUsize::new(policy.max_notes.max(1)),
             counters: Counters::default(),
         });

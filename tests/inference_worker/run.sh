@@ -19,6 +19,7 @@ cluster() { "$ROOT/scripts/cluster.sh" "$1"; }
 trap 'cluster stop' EXIT
 # The worker has no database connection, so it is not in pg_stat_activity: its process title names it.
 worker_pid() { pgrep -P "$(head -1 "$DATA/postmaster.pid")" -f "clinical_ner inference worker"; }
+MODELS="SELECT concat_ws(' ', name, version, base_model, checksum, labels, device, path, max_sequence_length) FROM clinical_ner_models()"
 ENTITIES="SELECT md5(string_agg(id || ':' || extract_entities_json(note)::text, '#' ORDER BY id)) FROM sample_notes"
 
 # Waits until the worker answers (it loads the model after the server starts); prints its request count.
@@ -57,6 +58,7 @@ served_before="$(sql "SELECT requests FROM clinical_ner_inference_worker()")"
 via_worker="$(psql -X -q -d "$DB" -tA <<SQL
 SELECT serves_this_session FROM clinical_ner_inference_worker();
 $ENTITIES;
+$MODELS;
 SELECT pg_backend_pid() AS backend \gset
 \setenv BACKEND :backend
 \! grep -c libonnxruntime /proc/\$BACKEND/maps
@@ -66,19 +68,21 @@ in_process="$(psql -X -q -d "$DB" -tA <<SQL
 SET clinical_ner.use_inference_worker = off;
 SELECT serves_this_session FROM clinical_ner_inference_worker();
 $ENTITIES;
+$MODELS;
 SQL
 )"
 mapfile -t w <<< "$via_worker"; mapfile -t p <<< "$in_process"
 [ "${w[0]}" = t ] && [ "${p[0]}" = f ] || fail "serves_this_session: with the worker '${w[0]}', without '${p[0]}'"
 [ "${w[1]}" = "${p[1]}" ] || fail "entities differ: worker ${w[1]}, in-process ${p[1]}"
-[ "${w[2]}" = 0 ] || fail "a session served by the worker loaded ONNX Runtime itself"
+[ "${w[2]}" = "${p[2]}" ] || fail "clinical_ner_models(): worker '${w[2]}', in-process '${p[2]}'"
+[ "${w[3]}" = 0 ] || fail "a session served by the worker loaded ONNX Runtime itself"
 served_after="$(sql "SELECT requests FROM clinical_ner_inference_worker()")"
 [ $((served_after - served_before)) -ge 12 ] || fail "the worker served $((served_after - served_before)) requests, not the 12 notes"
 set_based_worker="$(sql "SELECT md5(extract_entities_json(array_agg(note ORDER BY id))::text) FROM sample_notes")"
 set_based_own="$(psql -X -q -d "$DB" -tA -c "SET clinical_ner.use_inference_worker = off" \
     -c "SELECT md5(extract_entities_json(array_agg(note ORDER BY id))::text) FROM sample_notes")"
 [ "$set_based_worker" = "$set_based_own" ] || fail "the set-based call differs between worker and session"
-echo "12 notes: per-row and set-based results identical ($( cut -c1-12 <<< "${w[1]}")...); the served session never loaded ONNX Runtime"
+echo "12 notes: per-row and set-based results identical ($( cut -c1-12 <<< "${w[1]}")...), and clinical_ner_models() too; the served session never loaded ONNX Runtime"
 
 # resident_kb USE_WORKER: a session's resident memory after extracting (with codes) from every sample note.
 resident_kb() {
