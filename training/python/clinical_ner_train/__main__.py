@@ -405,7 +405,7 @@ def fp32_copy(args) -> int:
 def diagnose_type(args) -> int:
     """Where a type's gold words go, and a bias on its logits swept over the sets, as Markdown tables."""
     from . import corpora, mixes
-    from .diagnose import best_on, bias_sweep, word_confusion
+    from .diagnose import best_on, bias_sweep, confused_words, word_confusion
     from .evaluate import onnx_predictor, predict
     from .features import load_tokenizer
 
@@ -417,9 +417,17 @@ def diagnose_type(args) -> int:
     print(f"Where the gold {args.type} words go (words, no bias):\n")
     print("| set | " + " | ".join(f"tagged {k}" for k in kinds) + " |")
     print("|---|" + "---:|" * len(kinds))
+    missed = {}
     for corpus in sets:
-        confusion = word_confusion(corpus, predict([d.text for d in corpus.documents], tokenizer, predictor))
+        predictions = predict([d.text for d in corpus.documents], tokenizer, predictor)
+        confusion = word_confusion(corpus, predictions)
         print(f"| {corpus.name} | " + " | ".join(str(confusion[(args.type, k)]) for k in kinds) + " |")
+        missed[corpus.name] = confused_words(corpus, predictions, args.type)
+    print(f"\nThe gold {args.type} words most often given another tag:\n")
+    for name, by_tag in missed.items():
+        for tag, words in sorted(by_tag.items()):
+            common = ", ".join(f"{word} {n}" for word, n in words.most_common(args.words))
+            print(f"- {name}, tagged {tag}: {common}")
     rows = bias_sweep(sets, args.type, args.biases, tokenizer, predictor)
     print(f"\nA bias on the {args.type} logits: word P / R / F1, entity F1\n")
     print("| bias | " + " | ".join(c.name for c in sets) + " |")
@@ -523,6 +531,7 @@ def main(argv: list[str] | None = None) -> int:
     diagnosing.add_argument("--type", required=True, choices=["medication", "disease", "symptom"])
     diagnosing.add_argument("--sets", nargs="+", required=True, help="known corpora (corpora.load names)")
     diagnosing.add_argument("--biases", nargs="+", type=float, default=[0, 0.5, 1, 1.5, 2, 3])
+    diagnosing.add_argument("--words", type=int, default=15, help="most frequent missed words listed per tag")
     for command in (build, compare, domain, adapting, study, fp32, diagnosing):
         command.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
         command.add_argument("--seed", type=int, default=13)

@@ -26,6 +26,18 @@ def word_confusion(corpus: Corpus, predictions: list[Prediction]) -> Counter:
     return confusion
 
 
+def confused_words(corpus: Corpus, predictions: list[Prediction], entity_type: str) -> dict[str, Counter]:
+    """For each other tag, how often each (lower-cased) gold word of `entity_type` was given it."""
+    words: dict[str, Counter] = {}
+    for document, prediction in zip(corpus.documents, predictions):
+        for word, label in zip(prediction.words, prediction.labels):
+            gold = next((t for s, e, t in document.spans if s < word.end and word.start < e), "O")
+            given = "O" if label == "O" else label.split("-", 1)[1]
+            if gold == entity_type and given != entity_type:
+                words.setdefault(given, Counter())[document.text[word.start:word.end].lower()] += 1
+    return words
+
+
 def biased(predictor: Predictor, entity_type: str, bias: float) -> Predictor:
     """The predictor with `bias` added to the logits of the type's B- and I- labels."""
     columns = [i for i, label in enumerate(LABELS) if label.endswith(f"-{entity_type}")]

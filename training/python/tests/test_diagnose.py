@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from clinical_ner_train.corpora import Corpus, Document
-from clinical_ner_train.diagnose import best_on, biased, word_confusion
+from clinical_ner_train.diagnose import best_on, biased, confused_words, word_confusion
 from clinical_ner_train.evaluate import Prediction
 from clinical_ner_train.features import LABELS, Word
 
@@ -18,6 +18,7 @@ def test_word_confusion_counts_where_each_gold_word_went():
     confusion = word_confusion(corpus, [prediction])
     assert confusion == {("symptom", "disease"): 1, ("O", "O"): 1, ("symptom", "O"): 1,
                          ("symptom", "symptom"): 1}
+    assert confused_words(corpus, [prediction], "symptom") == {"disease": {"fever": 1}, "O": {"dry": 1}}
 
 
 def test_bias_moves_only_the_types_own_logits():
