@@ -136,16 +136,36 @@ impl Extractor {
         notes: &[&str],
         between_batches: &mut dyn FnMut(),
     ) -> Result<Vec<Vec<Entity>>> {
+        let mut never_stop = || {
+            between_batches();
+            false
+        };
+        Ok(self
+            .extract_many_unless(notes, &mut never_stop)?
+            .expect("a job that is never stopped finishes"))
+    }
+
+    /// Like [`Extractor::extract_many`], for a caller that cannot raise an error to stop: `stop` is
+    /// asked before each inference run, and `Ok(None)` means it answered true and the job was dropped.
+    pub fn extract_many_unless(
+        &mut self,
+        notes: &[&str],
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<Vec<Vec<Entity>>>> {
         let mut in_flight = notes
             .iter()
             .map(|note| self.plan(note))
             .collect::<Result<Vec<_>>>()?;
-        self.tag_tokens(&mut in_flight, between_batches)?;
-        Ok(notes
-            .iter()
-            .zip(in_flight)
-            .map(|(note, planned)| self.entities(note, planned))
-            .collect())
+        if !self.tag_tokens(&mut in_flight, stop)? {
+            return Ok(None);
+        }
+        Ok(Some(
+            notes
+                .iter()
+                .zip(in_flight)
+                .map(|(note, planned)| self.entities(note, planned))
+                .collect(),
+        ))
     }
 
     fn plan(&self, note: &str) -> Result<NoteInFlight> {
@@ -161,11 +181,12 @@ impl Extractor {
         })
     }
 
+    /// Tags every token; false when `stop` asked to drop the job.
     fn tag_tokens(
         &mut self,
         notes: &mut [NoteInFlight],
-        between_batches: &mut dyn FnMut(),
-    ) -> Result<()> {
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<bool> {
         let runs: Vec<Vec<(usize, usize)>> = if self.windows.pool_notes {
             // (note, window) pairs, longest first, so that each run pads its windows to a similar length.
             let mut pooled: Vec<(usize, usize)> = notes
@@ -187,7 +208,9 @@ impl Extractor {
             .iter()
             .flat_map(|run| run.chunks(self.windows.batch_size))
         {
-            between_batches();
+            if stop() {
+                return Ok(false);
+            }
             let ids: Vec<&[u32]> = batch
                 .iter()
                 .map(|&(n, w)| &notes[n].tokens.ids[notes[n].windows[w].clone()])
@@ -210,7 +233,7 @@ impl Extractor {
                 }
             }
         }
-        Ok(())
+        Ok(true)
     }
 
     fn entities(&self, note: &str, planned: NoteInFlight) -> Vec<Entity> {

@@ -98,7 +98,7 @@ pub struct WorkerStatus {
     /// Calls of the engine; `requests / engine_runs` is the mean number of requests batched together.
     pub engine_runs: u64,
     pub failed_runs: u64,
-    /// Requests dropped unserved because their client had hung up while they waited.
+    /// Requests dropped unserved because their client had hung up, before or during their engine call.
     pub abandoned_requests: u64,
 }
 

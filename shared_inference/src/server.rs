@@ -6,8 +6,10 @@
 //! Nothing waits on purpose to gather a batch: a lone session gets its answer as soon as the model
 //! is free, and batches form exactly when sessions would otherwise queue.
 //!
-//! A request whose client has hung up while it waited (a cancelled statement, a terminated backend)
-//! is dropped before its engine call: under overload, work nobody waits for is not done.
+//! A request whose client has hung up (a cancelled statement, a terminated backend) is dropped before
+//! its engine call, and an engine call whose clients have all hung up stops at its next inference run:
+//! work nobody waits for is not done, and a long note abandoned by its session does not hold every
+//! other session up.
 //!
 //! Whether notes of different requests share an ONNX Runtime run is the engine's decision (see
 //! `clinical_ner_engine::extractor`): for a model whose results would depend on their neighbours
@@ -298,38 +300,54 @@ fn run_inference(mut extractor: Extractor, queue: Receiver<Job>, served: &Served
         if batch.is_empty() {
             continue;
         }
-        let results = extract_batch(&mut extractor, &batch);
+        let outcome = extract_batch(&mut extractor, &batch);
         served.counters.engine_runs.fetch_add(1, Ordering::Relaxed);
         served
             .counters
             .notes
             .fetch_add(notes as u64, Ordering::Relaxed);
-        match results {
-            Some(mut entities) => {
+        match outcome {
+            BatchOutcome::Done(mut entities) => {
                 for job in batch.into_iter().rev() {
                     let own = entities.split_off(entities.len() - job.notes.len());
                     let _ = job.reply.send(Some(own));
                 }
+                continue;
             }
-            None => {
-                served.counters.failed_runs.fetch_add(1, Ordering::Relaxed);
-                for job in batch {
-                    let _ = job.reply.send(None);
-                }
-            }
+            BatchOutcome::Abandoned => served
+                .counters
+                .abandoned_requests
+                .fetch_add(batch.len() as u64, Ordering::Relaxed),
+            BatchOutcome::Failed => served.counters.failed_runs.fetch_add(1, Ordering::Relaxed),
+        };
+        for job in batch {
+            let _ = job.reply.send(None);
         }
     }
 }
 
-/// The entities of every note of the batch, in order; `None` when the engine failed or panicked.
-fn extract_batch(extractor: &mut Extractor, batch: &[Job]) -> Option<Vec<Vec<Entity>>> {
+enum BatchOutcome {
+    /// The entities of every note of the batch, in order.
+    Done(Vec<Vec<Entity>>),
+    /// Every client of the batch hung up while it ran, so it was dropped between inference runs.
+    Abandoned,
+    /// The engine failed or panicked.
+    Failed,
+}
+
+fn extract_batch(extractor: &mut Extractor, batch: &[Job]) -> BatchOutcome {
     let notes: Vec<&str> = batch
         .iter()
         .flat_map(|job| job.notes.iter().map(String::as_str))
         .collect();
-    catch_unwind(AssertUnwindSafe(|| {
-        extractor.extract_many(&notes, &mut || {})
-    }))
-    .ok()
-    .and_then(Result::ok)
+    // A long note abandoned by its session (a cancel, a timeout) must not hold every other session up.
+    let mut everyone_gone = || batch.iter().all(Job::client_gone);
+    let run = catch_unwind(AssertUnwindSafe(|| {
+        extractor.extract_many_unless(&notes, &mut everyone_gone)
+    }));
+    match run {
+        Ok(Ok(Some(entities))) => BatchOutcome::Done(entities),
+        Ok(Ok(None)) => BatchOutcome::Abandoned,
+        Ok(Err(_)) | Err(_) => BatchOutcome::Failed,
+    }
 }

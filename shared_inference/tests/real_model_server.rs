@@ -302,3 +302,28 @@ fn codes_from_a_vocabulary_the_worker_lacks_are_left_to_the_session() {
         other => panic!("expected entities, got {other:?}"),
     }
 }
+
+#[test]
+fn a_long_note_whose_client_hung_up_stops_at_the_next_inference_run() {
+    let (_folder, socket, _server) = serve(BatchPolicy { max_notes: 8 });
+    let long = long_note();
+    let mut client = Client::connect(&socket).unwrap();
+    let request = Request::Extract {
+        model: key(),
+        notes: vec![long],
+        link_with: None,
+    };
+    // The client gives up at its first wait, when the engine is already on the note.
+    let gave_up = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        client.call(&request, &mut || panic!("cancelled"))
+    }));
+    assert!(gave_up.is_err());
+    drop(client);
+    assert_eq!(entities(extract(&socket, &[NOTES[0]])).len(), 1);
+    let status = status(&socket);
+    assert_eq!(
+        (status.engine_runs, status.abandoned_requests, status.failed_runs),
+        (2, 1, 0),
+        "{status:?}"
+    );
+}

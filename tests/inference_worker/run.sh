@@ -4,9 +4,10 @@
 # the postmaster never maps ONNX Runtime; sessions get the same entities from the worker as from their
 # own model (codes included), and a session served by the worker loads neither ONNX Runtime nor the
 # vocabulary; a session that asks for another model runs its own; a cancelled, a terminated and a
-# vanished client leave the worker serving; with the worker unreachable, sessions extract the same
-# entities themselves; a backend killed with SIGKILL (the server restarts every process) and a server restart bring a fresh
-# worker that serves again; the socket is private to the server's OS user.
+# vanished client leave the worker serving, which drops the notes of sessions that gave up; with the
+# worker unreachable, sessions extract the same entities themselves; a backend killed with SIGKILL (the
+# server restarts every process) and a server restart bring a fresh worker that serves again; the
+# socket is private to the server's OS user.
 # Usage: tests/inference_worker/run.sh   (the shipped model and extension installed: scripts/setup.sh)
 source "$(dirname "$0")/../../scripts/common.sh"
 export CLINICAL_NER_CLUSTER="$CLUSTER_DIR/worker" CLINICAL_NER_PORT=$((PGPORT + 20))
@@ -128,7 +129,9 @@ psql -X -q -d "$DB" -tA -c "SELECT extract_entities_json($LONG) IS NOT NULL" >/d
 client=$!; sleep 0.5; { kill -9 "$client"; wait "$client"; } 2>/dev/null || true
 [ "$(worker_pid)" = "$pid" ] || fail "the worker did not survive its clients (pid $pid, now $(worker_pid))"
 [ "$(sql "SELECT extract_medications('Took aspirin.')")" = "{aspirin}" ] || fail "no answer after the faults"
-echo "after a timeout, a terminated backend and a killed client: worker pid $pid still serves, $(sql "SELECT failed_runs FROM clinical_ner_inference_worker()") failed engine runs"
+abandoned="$(sql "SELECT abandoned_requests FROM clinical_ner_inference_worker()")"
+[ "$abandoned" -ge 1 ] || fail "the worker finished notes whose sessions had given up"
+echo "after a timeout, a terminated backend and a killed client: worker pid $pid still serves; $abandoned abandoned requests dropped, $(sql "SELECT failed_runs FROM clinical_ner_inference_worker()") failed engine runs"
 
 step "a backend killed with SIGKILL: the server restarts every process, and a fresh worker serves"
 psql -X -q -d "$DB" -tA -c "SELECT pg_sleep(30) /* worker-victim */" >/dev/null 2>&1 &
