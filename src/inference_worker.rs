@@ -8,9 +8,9 @@
 //! copy of their own. A worker that cannot load the model says so in the log and serves nobody:
 //! backends then run the model themselves, as they do whenever the worker does not answer.
 
-use std::time::Duration;
-
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use clinical_ner_engine::linking::Vocabulary;
 use clinical_ner_engine::load_model;
@@ -23,19 +23,16 @@ use pgrx::prelude::*;
 use crate::settings;
 
 /// Set in the postmaster when it registers the worker; backends inherit it through `fork`.
-static mut REGISTERED: bool = false;
+static REGISTERED: AtomicBool = AtomicBool::new(false);
 
 /// Registers the worker when the server is starting with the library preloaded and the setting on.
 pub fn register() {
-    // SAFETY: _PG_init runs in one thread; the flag is written only here, before any fork.
-    unsafe {
-        if !pg_sys::process_shared_preload_libraries_in_progress
-            || !settings::inference_worker_enabled()
-        {
-            return;
-        }
-        REGISTERED = true;
+    // SAFETY: a plain read of a flag PostgreSQL sets while it loads shared_preload_libraries.
+    let preloading = unsafe { pg_sys::process_shared_preload_libraries_in_progress };
+    if !preloading || !settings::inference_worker_enabled() {
+        return;
     }
+    REGISTERED.store(true, Ordering::Relaxed);
     BackgroundWorkerBuilder::new("clinical_ner inference worker")
         .set_type("clinical_ner inference worker")
         .set_library("clinical_ner")
@@ -47,8 +44,7 @@ pub fn register() {
 
 /// Whether this server runs the worker, so that a backend should try it.
 pub fn registered() -> bool {
-    // SAFETY: written once in the postmaster before backends were forked.
-    unsafe { REGISTERED }
+    REGISTERED.load(Ordering::Relaxed)
 }
 
 #[pg_guard]
