@@ -6,14 +6,15 @@
 //! and loads the model in its own process, never in the postmaster (threads and CUDA contexts do not
 //! survive `fork`). It also loads the linking vocabulary, so that sessions asking for codes need no
 //! copy of their own. A worker that cannot load the model says so in the log and serves nobody:
-//! backends then run the model themselves, as they do whenever the worker does not answer.
+//! backends then run the model themselves, as they do whenever the worker does not answer. A reload
+//! (`pg_reload_conf()`) that names another model, device or vocabulary switches the worker to them.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use clinical_ner_engine::linking::Vocabulary;
-use clinical_ner_engine::load_model;
+use clinical_ner_engine::{load_model, Extractor, RuntimeOptions};
 use clinical_ner_shared_inference::{BatchPolicy, ModelKey, Server};
 use pgrx::bgworkers::{
     BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags,
@@ -51,25 +52,26 @@ pub fn registered() -> bool {
 #[unsafe(no_mangle)]
 pub extern "C-unwind" fn clinical_ner_inference_worker_main(_argument: pg_sys::Datum) {
     BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
-    let (folder, options) = settings::current();
     let socket = settings::inference_worker_socket();
-    let key = ModelKey {
-        folder: folder.clone(),
-        device: options.device.as_str().to_string(),
-    };
     let policy = BatchPolicy {
         max_notes: settings::inference_worker_max_batch(),
     };
-    let server = match load_model(&folder, &options) {
-        Ok(extractor) => {
-            let info = extractor.info().clone();
-            Server::start(&socket, extractor, key, load_vocabulary(), policy)
-                .map(|server| (server, info))
-                .map_err(|error| format!("cannot listen on {}: {error}", socket.display()))
+    let server = match load_wanted() {
+        Ok(wanted) => {
+            let description = wanted.describe();
+            Server::start(
+                &socket,
+                wanted.extractor,
+                wanted.key,
+                wanted.vocabulary,
+                policy,
+            )
+            .map(|server| (server, description, wanted.settings))
+            .map_err(|error| format!("cannot listen on {}: {error}", socket.display()))
         }
-        Err(error) => Err(error.to_string()),
+        Err(reason) => Err(reason),
     };
-    let (server, info) = match server {
+    let (server, description, mut serving) = match server {
         Ok(started) => started,
         Err(reason) => {
             warning!("clinical_ner inference worker: {reason}; sessions run the model themselves");
@@ -78,10 +80,7 @@ pub extern "C-unwind" fn clinical_ner_inference_worker_main(_argument: pg_sys::D
         }
     };
     log!(
-        "clinical_ner inference worker: serving {} {} on {} at {}, up to {} notes per engine call",
-        info.name,
-        info.version,
-        info.device,
+        "clinical_ner inference worker: serving {description} at {}, up to {} notes per engine call",
         socket.display(),
         policy.max_notes
     );
@@ -92,6 +91,23 @@ pub extern "C-unwind" fn clinical_ner_inference_worker_main(_argument: pg_sys::D
             server.set_policy(BatchPolicy {
                 max_notes: settings::inference_worker_max_batch(),
             });
+            // A reload that names another model, device or vocabulary switches the worker to it
+            // without a restart; until the new one is loaded, the old one serves its sessions.
+            if WantedSettings::current() != serving {
+                match load_wanted() {
+                    Ok(wanted) => {
+                        log!(
+                            "clinical_ner inference worker: now serving {}",
+                            wanted.describe()
+                        );
+                        serving = wanted.settings;
+                        server.replace_model(wanted.extractor, wanted.key, wanted.vocabulary);
+                    }
+                    Err(reason) => warning!(
+                        "clinical_ner inference worker: {reason}; it keeps serving the model it has"
+                    ),
+                }
+            }
         }
         if !server.is_serving() {
             server.remove_socket();
@@ -102,15 +118,73 @@ pub extern "C-unwind" fn clinical_ner_inference_worker_main(_argument: pg_sys::D
     server.remove_socket();
 }
 
-/// The vocabulary the server-wide settings name, to link mentions with. One that fails to load is
-/// only a warning: the worker still runs the model, and sessions link with their own vocabulary.
-fn load_vocabulary() -> Option<(PathBuf, Vocabulary)> {
-    let folder = settings::vocabulary_folder()?;
-    match Vocabulary::load(&folder) {
-        Ok(vocabulary) => Some((folder, vocabulary)),
-        Err(error) => {
-            warning!("clinical_ner inference worker: {error}; sessions link mentions themselves");
-            None
+/// The server-wide settings that decide what the worker loads.
+#[derive(PartialEq)]
+struct WantedSettings {
+    model: PathBuf,
+    options: RuntimeOptions,
+    vocabulary: Option<PathBuf>,
+}
+
+impl WantedSettings {
+    fn current() -> WantedSettings {
+        let (model, options) = settings::current();
+        WantedSettings {
+            model,
+            options,
+            vocabulary: settings::vocabulary_folder(),
         }
     }
+}
+
+/// What the settings name, loaded.
+struct Wanted {
+    settings: WantedSettings,
+    key: ModelKey,
+    extractor: Extractor,
+    vocabulary: Option<(PathBuf, Vocabulary)>,
+}
+
+impl Wanted {
+    fn describe(&self) -> String {
+        let info = self.extractor.info();
+        let codes = match &self.vocabulary {
+            Some((folder, _)) => format!("codes from {}", folder.display()),
+            None => "no codes".to_string(),
+        };
+        format!(
+            "{} {} ({}) on {}, {codes}",
+            info.name,
+            info.version,
+            info.folder.display(),
+            info.device
+        )
+    }
+}
+
+/// Loads the model and vocabulary the settings name. A vocabulary that fails to load is only a
+/// warning: the worker still runs the model, and sessions link with their own vocabulary.
+fn load_wanted() -> Result<Wanted, String> {
+    let settings = WantedSettings::current();
+    let extractor = load_model(&settings.model, &settings.options).map_err(|e| e.to_string())?;
+    let vocabulary = settings.vocabulary.as_ref().and_then(|folder| {
+        Vocabulary::load(folder)
+            .map(|vocabulary| (folder.clone(), vocabulary))
+            .map_err(|error| {
+                warning!(
+                    "clinical_ner inference worker: {error}; sessions link mentions themselves"
+                )
+            })
+            .ok()
+    });
+    let key = ModelKey {
+        folder: settings.model.clone(),
+        device: settings.options.device.as_str().to_string(),
+    };
+    Ok(Wanted {
+        settings,
+        key,
+        extractor,
+        vocabulary,
+    })
 }

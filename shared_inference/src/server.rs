@@ -24,7 +24,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::thread::{self, JoinHandle};
 
 use clinical_ner_engine::linking::Vocabulary;
@@ -47,11 +47,21 @@ pub struct BatchPolicy {
 pub struct Server {
     socket: PathBuf,
     served: Arc<Served>,
+    work: Sender<Work>,
     inference: JoinHandle<()>,
     accept: JoinHandle<()>,
 }
 
+/// What the inference thread is handed, in order.
+enum Work {
+    Extract(Job),
+    /// Serve this model from now on.
+    Replace(Box<Extractor>, Arc<Model>),
+}
+
 struct Job {
+    /// The model the request was accepted for: a job that finds another one loaded gets no answer.
+    model: Arc<Model>,
     notes: Vec<String>,
     /// The note's entities, or `None` when the engine failed (or the client is gone).
     reply: Sender<Option<Vec<Vec<Entity>>>>,
@@ -83,18 +93,35 @@ struct Counters {
     abandoned_requests: AtomicU64,
 }
 
-/// What connection threads need to answer a status request.
-struct Served {
-    model: ModelKey,
-    /// The vocabulary folder and its loaded terms. Linking runs in the connection threads, so
-    /// that the inference thread only ever runs the model.
-    vocabulary: Option<(PathBuf, Vocabulary)>,
+/// The model being served: the key sessions must ask for, what it is, and the vocabulary it links
+/// with (its folder and terms). Linking runs in the connection threads, so that the inference thread
+/// only ever runs the model.
+struct Model {
+    key: ModelKey,
     info: ServedModel,
+    vocabulary: Option<(PathBuf, Vocabulary)>,
+}
+
+/// What every thread shares.
+struct Served {
+    /// Replaced by the inference thread when it switches models.
+    model: RwLock<Arc<Model>>,
     max_notes: AtomicUsize,
     counters: Counters,
 }
 
 impl Served {
+    fn model(&self) -> Arc<Model> {
+        Arc::clone(
+            &self
+                .model
+                .read()
+                .expect("no thread panics holding the lock"),
+        )
+    }
+}
+
+impl Model {
     /// The response for `entities`, with their codes when the request asked for them and the
     /// worker has that vocabulary.
     fn link(&self, entities: Vec<Vec<Entity>>, link_with: Option<&Path>) -> Response {
@@ -124,14 +151,17 @@ impl Served {
             linked: true,
         }
     }
+}
 
+impl Served {
     fn status(&self) -> WorkerStatus {
         let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let model = self.model();
         WorkerStatus {
             pid: std::process::id(),
-            model: self.model.clone(),
-            info: self.info.clone(),
-            vocabulary: self.vocabulary.as_ref().map(|(folder, _)| folder.clone()),
+            model: model.key.clone(),
+            info: model.info.clone(),
+            vocabulary: model.vocabulary.as_ref().map(|(folder, _)| folder.clone()),
             max_batch_notes: self.max_notes.load(Ordering::Relaxed),
             connections: count(&self.counters.connections),
             requests: count(&self.counters.requests),
@@ -158,13 +188,11 @@ impl Server {
         let listener = UnixListener::bind(socket)?;
         fs::set_permissions(socket, fs::Permissions::from_mode(0o700))?;
         let served = Arc::new(Served {
-            model,
-            vocabulary,
-            info: ServedModel::from(extractor.info()),
+            model: RwLock::new(Model::new(&extractor, model, vocabulary)),
             max_notes: AtomicUsize::new(policy.max_notes.max(1)),
             counters: Counters::default(),
         });
-        let (jobs, queue) = mpsc::channel::<Job>();
+        let (work, queue) = mpsc::channel::<Work>();
         let inference = {
             let served = Arc::clone(&served);
             thread::Builder::new()
@@ -172,14 +200,15 @@ impl Server {
                 .spawn(move || run_inference(extractor, queue, &served))?
         };
         let accept = {
-            let served = Arc::clone(&served);
+            let (served, work) = (Arc::clone(&served), work.clone());
             thread::Builder::new()
                 .name("accept".into())
-                .spawn(move || accept_connections(listener, jobs, served))?
+                .spawn(move || accept_connections(listener, work, served))?
         };
         Ok(Server {
             socket: socket.to_path_buf(),
             served,
+            work,
             inference,
             accept,
         })
@@ -189,6 +218,19 @@ impl Server {
     /// owner should then exit and be restarted.
     pub fn is_serving(&self) -> bool {
         !self.inference.is_finished() && !self.accept.is_finished()
+    }
+
+    /// Serves another model from the engine call after the ones already waiting: `extractor`, loaded
+    /// for `key`, with codes from `vocabulary`. Requests for the old key are declined from then on.
+    pub fn replace_model(
+        &self,
+        extractor: Extractor,
+        key: ModelKey,
+        vocabulary: Option<(PathBuf, Vocabulary)>,
+    ) {
+        let model = Model::new(&extractor, key, vocabulary);
+        // A send fails only when the inference thread has ended, which is_serving reports.
+        let _ = self.work.send(Work::Replace(Box::new(extractor), model));
     }
 
     /// Applies a new policy to the engine calls that start from now on.
@@ -222,16 +264,30 @@ fn remove_stale_socket(socket: &Path) -> io::Result<()> {
     }
 }
 
-fn accept_connections(listener: UnixListener, jobs: Sender<Job>, served: Arc<Served>) {
+impl Model {
+    fn new(
+        extractor: &Extractor,
+        key: ModelKey,
+        vocabulary: Option<(PathBuf, Vocabulary)>,
+    ) -> Arc<Model> {
+        Arc::new(Model {
+            key,
+            info: ServedModel::from(extractor.info()),
+            vocabulary,
+        })
+    }
+}
+
+fn accept_connections(listener: UnixListener, work: Sender<Work>, served: Arc<Served>) {
     for stream in listener.incoming() {
         // A failed accept (a client that gave up, too many open files) affects that client only.
         let Ok(stream) = stream else { continue };
-        let jobs = jobs.clone();
+        let work = work.clone();
         let served = Arc::clone(&served);
         served.counters.connections.fetch_add(1, Ordering::Relaxed);
         let spawned = thread::Builder::new()
             .name("connection".into())
-            .spawn(move || serve_connection(stream, &jobs, &served));
+            .spawn(move || serve_connection(stream, &work, &served));
         // Without a thread the stream is dropped, and the client extracts its notes itself.
         drop(spawned);
     }
@@ -239,33 +295,38 @@ fn accept_connections(listener: UnixListener, jobs: Sender<Job>, served: Arc<Ser
 
 /// Answers one connection's requests in order until it closes. Any error ends the connection
 /// only: the client treats a lost connection as "no worker" and extracts its notes itself.
-fn serve_connection(mut stream: UnixStream, jobs: &Sender<Job>, served: &Served) {
+fn serve_connection(mut stream: UnixStream, work: &Sender<Work>, served: &Served) {
     while let Ok(Some(request)) = read_frame::<Request>(&mut stream, &mut || {}) {
         let response = match request {
             Request::Status => Response::Status(served.status()),
-            Request::Extract { model, .. } if model != served.model => Response::OtherModel,
             Request::Extract {
-                notes, link_with, ..
+                model: wanted,
+                notes,
+                link_with,
             } => {
-                served.counters.requests.fetch_add(1, Ordering::Relaxed);
-                let (reply, answer) = mpsc::channel();
-                let Ok(client) = stream.try_clone() else {
-                    return;
-                };
-                if jobs
-                    .send(Job {
+                let model = served.model();
+                if wanted != model.key {
+                    Response::OtherModel
+                } else {
+                    served.counters.requests.fetch_add(1, Ordering::Relaxed);
+                    let (reply, answer) = mpsc::channel();
+                    let Ok(client) = stream.try_clone() else {
+                        return;
+                    };
+                    let job = Job {
+                        model: Arc::clone(&model),
                         notes,
                         reply,
                         client,
-                    })
-                    .is_err()
-                {
-                    return;
-                }
-                match answer.recv() {
-                    Ok(Some(entities)) => served.link(entities, link_with.as_deref()),
-                    Ok(None) => Response::Failed,
-                    Err(_) => return,
+                    };
+                    if work.send(Work::Extract(job)).is_err() {
+                        return;
+                    }
+                    match answer.recv() {
+                        Ok(Some(entities)) => model.link(entities, link_with.as_deref()),
+                        Ok(None) => Response::Failed,
+                        Err(_) => return,
+                    }
                 }
             }
         };
@@ -275,19 +336,43 @@ fn serve_connection(mut stream: UnixStream, jobs: &Sender<Job>, served: &Served)
     }
 }
 
-fn run_inference(mut extractor: Extractor, queue: Receiver<Job>, served: &Served) {
-    while let Ok(first) = queue.recv() {
+fn run_inference(mut extractor: Extractor, queue: Receiver<Work>, served: &Served) {
+    let mut model = served.model();
+    // A replacement that arrived while a batch was being gathered waits for that batch to run.
+    let mut pending: Option<Work> = None;
+    while let Some(first) = pending.take().or_else(|| queue.recv().ok()) {
         let max_notes = served.max_notes.load(Ordering::Relaxed);
         let mut batch = Vec::new();
         let mut notes = 0;
         let waiting = std::iter::once(first).chain(std::iter::from_fn(|| queue.try_recv().ok()));
-        for job in waiting {
+        for work in waiting {
+            let job = match work {
+                Work::Replace(new_extractor, new_model) if batch.is_empty() => {
+                    extractor = *new_extractor;
+                    model = new_model;
+                    *served
+                        .model
+                        .write()
+                        .expect("no thread panics holding the lock") = Arc::clone(&model);
+                    continue;
+                }
+                replace @ Work::Replace(..) => {
+                    pending = Some(replace);
+                    break;
+                }
+                Work::Extract(job) => job,
+            };
             if job.client_gone() {
                 served
                     .counters
                     .abandoned_requests
                     .fetch_add(1, Ordering::Relaxed);
                 // Its connection thread finds the client gone when it writes, and ends.
+                let _ = job.reply.send(None);
+                continue;
+            }
+            if job.model.key != model.key {
+                // Accepted for the model just replaced: the session runs its own.
                 let _ = job.reply.send(None);
                 continue;
             }

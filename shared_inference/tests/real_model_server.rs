@@ -327,3 +327,35 @@ fn a_long_note_whose_client_hung_up_stops_at_the_next_inference_run() {
         "{status:?}"
     );
 }
+
+#[test]
+fn a_replaced_model_serves_its_own_key_and_declines_the_old_one() {
+    let (_folder, socket, server) = serve(BatchPolicy { max_notes: 8 });
+    let other = ModelKey {
+        folder: "/models/next".into(),
+        device: "cpu".into(),
+    };
+    server.replace_model(load(), other.clone(), None);
+    for _ in 0..200 {
+        if status(&socket).model == other {
+            break;
+        }
+        thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(status(&socket).model, other);
+    let mut client = Client::connect(&socket).unwrap();
+    let ask = |model: ModelKey| Request::Extract {
+        model,
+        notes: vec![NOTES[0].into()],
+        link_with: None,
+    };
+    assert!(matches!(
+        client.call(&ask(key()), &mut || {}).unwrap(),
+        Response::OtherModel
+    ));
+    let expected = load().extract(NOTES[0]).unwrap();
+    assert_eq!(
+        entities(client.call(&ask(other), &mut || {}).unwrap()),
+        vec![expected]
+    );
+}

@@ -3,7 +3,8 @@
 # clinical_ner.inference_worker = on). Each check can fail: the worker runs as a background worker and
 # the postmaster never maps ONNX Runtime; sessions get the same entities from the worker as from their
 # own model (codes included), and a session served by the worker loads neither ONNX Runtime nor the
-# vocabulary; a session that asks for another model runs its own; a cancelled, a terminated and a
+# vocabulary; a session that asks for another model runs its own; a reload that names another model
+# switches the worker to it without a restart; a cancelled, a terminated and a
 # vanished client leave the worker serving, which drops the notes of sessions that gave up; with the
 # worker unreachable, sessions extract the same entities themselves; a backend killed with SIGKILL (the
 # server restarts every process) and a server restart bring a fresh worker that serves again; the
@@ -111,6 +112,24 @@ other_model="$(psql -X -q -d "$DB" -tA -c "SET clinical_ner.model_path = '$copy'
 [ "$(sql "SELECT requests FROM clinical_ner_inference_worker()")" = "$served_before" ] \
     || fail "the worker served a session that asked for another model"
 echo "another model folder: served in the session, same entities, no requests to the worker"
+
+step "a reload that names another model folder switches the worker to it, with no restart"
+reload_with() { psql -X -q -d postgres -c "ALTER SYSTEM $1" -c "SELECT pg_reload_conf()" >/dev/null; }
+wait_for_model() {
+    for _ in $(seq 1 150); do
+        [ "$(sql "SELECT model_path FROM clinical_ner_inference_worker()")" = "$1" ] && return
+        sleep 0.2
+    done
+    fail "the worker never switched to $1"
+}
+reload_with "SET clinical_ner.model_path = '$copy'"
+wait_for_model "$copy"
+[ "$(worker_pid)" = "$pid" ] || fail "the worker restarted to switch models"
+switched="$(psql -X -q -d "$DB" -tA -c "SELECT serves_this_session FROM clinical_ner_inference_worker()" -c "$ENTITIES")"
+[ "$switched" = "$(printf 't\n%s' "${w[1]}")" ] || fail "after the switch: '$switched'"
+reload_with "RESET clinical_ner.model_path"
+wait_for_model "$other"
+echo "reload: worker pid $pid switched to $copy and back, serving sessions that name it, same entities"
 
 step "cancelled, terminated and vanished clients leave the worker serving"
 LONG="'PHI-MARKER-7301 ' || repeat('Started metformin for type 2 diabetes; denies chest pain. ', 1000)"
