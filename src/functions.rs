@@ -340,8 +340,8 @@ fn clinical_ner_vocabulary() -> TableIterator<
 
 /// The shared inference worker: its process (a background worker without a database connection,
 /// so not in `pg_stat_activity`), what it serves (the model, and the vocabulary it links with, NULL
-/// when it has none and sessions link themselves), whether it serves this session (same model folder
-/// and device setting, `clinical_ner.use_inference_worker` on), and its counters since it started
+/// when it has none and sessions link themselves), whether it serves this session (same model folder,
+/// device setting and ONNX Runtime library, `clinical_ner.use_inference_worker` on), and its counters since it started
 /// (`requests / engine_runs` is how many requests shared an engine call; `abandoned_requests` were
 /// dropped unserved because their session had given up, by a cancel or timeout). No row when no worker
 /// answers: it is off, not started with `shared_preload_libraries`, or could not load its model (the

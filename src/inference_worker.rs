@@ -177,10 +177,7 @@ fn load_wanted() -> Result<Wanted, String> {
             })
             .ok()
     });
-    let key = ModelKey {
-        folder: settings.model.clone(),
-        device: settings.options.device.as_str().to_string(),
-    };
+    let key = ModelKey::new(&settings.model, &settings.options);
     Ok(Wanted {
         settings,
         key,

@@ -30,10 +30,7 @@ pub fn extract(
     }
     let (folder, options) = settings::current();
     let request = Request::Extract {
-        model: ModelKey {
-            folder,
-            device: options.device.as_str().to_string(),
-        },
+        model: ModelKey::new(&folder, &options),
         notes: notes.iter().map(|note| note.to_string()).collect(),
         link_with,
     };
@@ -45,13 +42,11 @@ pub fn extract(
     }
 }
 
-/// Whether the worker would serve this session: the same model folder and device setting, and
-/// `clinical_ner.use_inference_worker` on.
+/// Whether the worker would serve this session: the same model folder, device setting and ONNX
+/// Runtime library, and `clinical_ner.use_inference_worker` on.
 pub fn serves_this_session(status: &WorkerStatus) -> bool {
     let (folder, options) = settings::current();
-    settings::use_inference_worker()
-        && status.model.folder == folder
-        && status.model.device == options.device.as_str()
+    settings::use_inference_worker() && status.model == ModelKey::new(&folder, &options)
 }
 
 /// What the worker serves and has done, or `None` when it does not answer.

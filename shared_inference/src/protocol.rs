@@ -5,10 +5,10 @@
 //! loaded it, as every backend is), so the messages need no version.
 
 use std::io::{self, ErrorKind, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clinical_ner_engine::linking::Link;
-use clinical_ner_engine::{Entity, ModelInfo};
+use clinical_ner_engine::{Entity, ModelInfo, RuntimeOptions};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -16,13 +16,26 @@ use serde::{Deserialize, Serialize};
 /// double it; anything longer is a broken peer, not a note.
 pub const MAX_FRAME_BYTES: usize = 2 << 30;
 
-/// Which model a session would load itself: the worker serves a session only when it has that model
-/// loaded, so that an answer from the worker is the answer the session would have computed.
+/// Which model a session would load itself, and how: the worker serves a session only when it has
+/// that model loaded the same way, so that an answer from the worker is the answer the session would
+/// have computed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelKey {
     pub folder: PathBuf,
     /// The device setting (`cpu`, `cuda` or `auto`), not the device that was found.
     pub device: String,
+    /// The ONNX Runtime library.
+    pub library: PathBuf,
+}
+
+impl ModelKey {
+    pub fn new(folder: &Path, options: &RuntimeOptions) -> ModelKey {
+        ModelKey {
+            folder: folder.to_path_buf(),
+            device: options.device.as_str().to_string(),
+            library: options.library.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -190,6 +203,7 @@ mod tests {
             model: ModelKey {
                 folder: "/models/a".into(),
                 device: "cpu".into(),
+                library: "/lib/libonnxruntime.so".into(),
             },
             notes: vec!["Fièvre 😷".into(), String::new()],
             link_with: None,

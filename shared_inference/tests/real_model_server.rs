@@ -22,25 +22,25 @@ fn model_folder() -> PathBuf {
         .unwrap_or_else(|| repository().join("models/clinical-ner-minilm"))
 }
 
-fn load() -> Extractor {
+fn runtime_options() -> RuntimeOptions {
     let library = std::env::var_os("CLINICAL_NER_ORT_LIBRARY")
         .map(PathBuf::from)
         .unwrap_or_else(|| repository().join(".tools/onnxruntime/libonnxruntime.so.1.32.0"))
         .canonicalize()
         .expect("an ONNX Runtime library: run scripts/setup.sh");
-    let options = RuntimeOptions {
+    RuntimeOptions {
         library,
         device: Device::Cpu,
         intra_op_threads: 1,
-    };
-    load_model(&model_folder(), &options).expect("the shipped model loads")
+    }
+}
+
+fn load() -> Extractor {
+    load_model(&model_folder(), &runtime_options()).expect("the shipped model loads")
 }
 
 fn key() -> ModelKey {
-    ModelKey {
-        folder: model_folder(),
-        device: "cpu".into(),
-    }
+    ModelKey::new(&model_folder(), &runtime_options())
 }
 
 const NOTES: [&str; 8] = [
@@ -161,15 +161,21 @@ fn a_request_of_many_notes_is_answered_in_order() {
 fn another_model_is_declined_so_that_the_session_runs_its_own() {
     let (_folder, socket, _server) = serve(BatchPolicy { max_notes: 8 });
     let mut client = Client::connect(&socket).unwrap();
-    for device in ["cuda", "cpu"] {
-        let model = ModelKey {
-            folder: if device == "cpu" {
-                "/elsewhere".into()
-            } else {
-                model_folder()
-            },
-            device: device.into(),
-        };
+    let others = [
+        ModelKey {
+            folder: "/elsewhere".into(),
+            ..key()
+        },
+        ModelKey {
+            device: "cuda".into(),
+            ..key()
+        },
+        ModelKey {
+            library: "/other/libonnxruntime.so".into(),
+            ..key()
+        },
+    ];
+    for model in others {
         let request = Request::Extract {
             model,
             notes: vec![NOTES[0].into()],
@@ -322,7 +328,11 @@ fn a_long_note_whose_client_hung_up_stops_at_the_next_inference_run() {
     assert_eq!(entities(extract(&socket, &[NOTES[0]])).len(), 1);
     let status = status(&socket);
     assert_eq!(
-        (status.engine_runs, status.abandoned_requests, status.failed_runs),
+        (
+            status.engine_runs,
+            status.abandoned_requests,
+            status.failed_runs
+        ),
         (2, 1, 0),
         "{status:?}"
     );
@@ -333,7 +343,7 @@ fn a_replaced_model_serves_its_own_key_and_declines_the_old_one() {
     let (_folder, socket, server) = serve(BatchPolicy { max_notes: 8 });
     let other = ModelKey {
         folder: "/models/next".into(),
-        device: "cpu".into(),
+        ..key()
     };
     server.replace_model(load(), other.clone(), None);
     for _ in 0..200 {

@@ -8,7 +8,7 @@
 # vanished client leave the worker serving, which drops the notes of sessions that gave up; with the
 # worker unreachable, sessions extract the same entities themselves; a backend killed with SIGKILL (the
 # server restarts every process) and a server restart bring a fresh worker that serves again; the
-# socket is private to the server's OS user.
+# socket is private to the server's OS user; and tests/faults/run.sh passes on this cluster too.
 # Usage: tests/inference_worker/run.sh   (the shipped model and extension installed: scripts/setup.sh)
 source "$(dirname "$0")/../../scripts/common.sh"
 export CLINICAL_NER_CLUSTER="$CLUSTER_DIR/worker" CLINICAL_NER_PORT=$((PGPORT + 20))
@@ -171,6 +171,10 @@ cluster start
 wait_for_worker >/dev/null
 [ -S "$socket" ] && [ "$(sql "$ENTITIES")" = "${w[1]}" ] || fail "no service after a restart"
 echo "restart: worker pid $(worker_pid) serves at $socket, same entities"
+
+step "the fault and load tests of the single-node cluster, on this one"
+"$ROOT/tests/faults/run.sh" 10 1000
+[ "$(sql "SELECT requests > 0 FROM clinical_ner_inference_worker()")" = t ] || fail "the worker served none of it"
 
 step "an unreachable worker: sessions run the model themselves, with the same results"
 rm "$socket"
