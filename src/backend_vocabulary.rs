@@ -22,7 +22,8 @@ pub fn with_vocabulary<R>(work: impl FnOnce(Option<&Vocabulary>) -> R) -> R {
     LOADED.with_borrow_mut(|loaded| {
         if loaded.as_ref().is_none_or(|(path, _)| *path != folder) {
             *loaded = None;
-            let vocabulary = Vocabulary::load(&folder).unwrap_or_else(|error| errors::report(error));
+            let vocabulary =
+                Vocabulary::load(&folder).unwrap_or_else(|error| errors::report(error));
             *loaded = Some((folder, vocabulary));
         }
         work(loaded.as_ref().map(|(_, vocabulary)| vocabulary))

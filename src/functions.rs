@@ -77,7 +77,13 @@ fn extract_medications(note: &str) -> Vec<String> {
 
 /// Medication mentions; with `present_only`, only those the note asserts for the patient now (not
 /// negated, uncertain, hypothetical, historical or about a family member).
-#[pg_extern(name = "extract_medications", immutable, strict, parallel_safe, cost = 10000)]
+#[pg_extern(
+    name = "extract_medications",
+    immutable,
+    strict,
+    parallel_safe,
+    cost = 10000
+)]
 fn extract_medications_asserted(note: &str, present_only: bool) -> Vec<String> {
     mentions(note, EntityType::Medication, present_only)
 }
@@ -89,7 +95,13 @@ fn extract_diseases(note: &str) -> Vec<String> {
 }
 
 /// Disease mentions; with `present_only`, only those the note asserts for the patient now.
-#[pg_extern(name = "extract_diseases", immutable, strict, parallel_safe, cost = 10000)]
+#[pg_extern(
+    name = "extract_diseases",
+    immutable,
+    strict,
+    parallel_safe,
+    cost = 10000
+)]
 fn extract_diseases_asserted(note: &str, present_only: bool) -> Vec<String> {
     mentions(note, EntityType::Disease, present_only)
 }
@@ -101,7 +113,13 @@ fn extract_symptoms(note: &str) -> Vec<String> {
 }
 
 /// Symptom mentions; with `present_only`, only those the note asserts for the patient now.
-#[pg_extern(name = "extract_symptoms", immutable, strict, parallel_safe, cost = 10000)]
+#[pg_extern(
+    name = "extract_symptoms",
+    immutable,
+    strict,
+    parallel_safe,
+    cost = 10000
+)]
 fn extract_symptoms_asserted(note: &str, present_only: bool) -> Vec<String> {
     mentions(note, EntityType::Symptom, present_only)
 }
@@ -156,7 +174,13 @@ fn extract_entities_json_of_many(notes: Array<'_, &str>) -> Vec<Option<JsonB>> {
 }
 
 /// Every entity of many notes, `note_index` being the note's 1-based position in the array.
-#[pg_extern(name = "extract_entities", immutable, strict, parallel_safe, cost = 10000)]
+#[pg_extern(
+    name = "extract_entities",
+    immutable,
+    strict,
+    parallel_safe,
+    cost = 10000
+)]
 fn extract_entities_of_many(
     notes: Array<'_, &str>,
 ) -> TableIterator<
@@ -179,14 +203,25 @@ fn extract_entities_of_many(
     let rows = (1..)
         .zip(entities_of_array(notes))
         .flat_map(|(position, entities)| {
-            entities
-                .unwrap_or_default()
-                .into_iter()
-                .map(move |entity| {
-                    let (kind, mention, start, end, score, assertion, section, system, code, name, link) =
-                        entity_row(entity);
-                    (position, kind, mention, start, end, score, assertion, section, system, code, name, link)
-                })
+            entities.unwrap_or_default().into_iter().map(move |entity| {
+                let (
+                    kind,
+                    mention,
+                    start,
+                    end,
+                    score,
+                    assertion,
+                    section,
+                    system,
+                    code,
+                    name,
+                    link,
+                ) = entity_row(entity);
+                (
+                    position, kind, mention, start, end, score, assertion, section, system, code,
+                    name, link,
+                )
+            })
         })
         .collect::<Vec<_>>();
     TableIterator::new(rows)
