@@ -178,7 +178,10 @@ for student in $STUDENTS shipped; do
             started=$(date +%s%N)
             "$ROOT/target/release/examples/extract" "$folder" "$ORT_LIBRARY" < "$WORK/test/$set.notes.jsonl" > "$out.partial"
             milliseconds=$(( ($(date +%s%N) - started) / 1000000 ))
-            echo "{\"notes\": $(wc -l < "$out.partial"), \"seconds\": $milliseconds.0e-3}" > "${out%.jsonl}.report.json"
+            # The same figures as `clinical-ner-train label --report` writes for a teacher.
+            awk -v n="$(wc -l < "$out.partial")" -v ms="$milliseconds" 'BEGIN {
+                printf "{\"notes\": %d, \"seconds\": %.3f, \"seconds_per_note\": %s}\n", n, ms / 1000, n ? ms / 1000 / n : "null" }' \
+                > "${out%.jsonl}.report.json"
             mv "$out.partial" "$out"
         fi
         evaluate_on "$set" "$out" "$WORK/scores/$set.student-$student.json"

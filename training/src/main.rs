@@ -15,7 +15,7 @@ use clinical_ner_training::combine::{MergeRule, Votes};
 use clinical_ner_training::corpus::{Corpus, Span};
 use clinical_ner_training::metrics::{self, Report, ScoreOptions, Scoreboard};
 use clinical_ner_training::readers::{self, notes, notes::CsvColumns};
-use clinical_ner_training::teachers::{Teacher, TeacherSources};
+use clinical_ner_training::teachers::{self, Teacher, TeacherSources};
 use clinical_ner_training::{
     assertion_eval, dataset, known_corpora, link_eval, predictions, selection, vocabulary,
 };
@@ -605,6 +605,7 @@ fn label(
             "types": types.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
             "seconds": seconds,
             "notes_per_second": notes_per_second,
+            "seconds_per_note": teachers::seconds_per_note(seconds, notes.len(), usage.as_ref()),
             "usage": usage,
         });
         write_json(path, &figures)?;
@@ -649,8 +650,9 @@ struct Chosen {
     rule: MergeRule,
 }
 
-/// Seconds per document of each teacher, from the `label --report` beside its predictions.
-fn seconds_per_note(
+/// Seconds per note of each teacher (`teachers::seconds_per_note`), from the `label --report` beside
+/// its predictions; `None` without a report, or from a run whose replies all came from the cache.
+fn teacher_speeds(
     teachers: &[TeacherPredictions],
 ) -> Result<Vec<Option<f64>>, Box<dyn std::error::Error>> {
     teachers
@@ -661,8 +663,7 @@ fn seconds_per_note(
                 return Ok(None);
             }
             let figures: serde_json::Value = serde_json::from_str(&readers::read_text(&report)?)?;
-            let (seconds, notes) = (figures["seconds"].as_f64(), figures["notes"].as_f64());
-            Ok(seconds.zip(notes).map(|(s, n)| s / n.max(1.0)))
+            Ok(figures["seconds_per_note"].as_f64())
         })
         .collect()
 }
@@ -682,10 +683,11 @@ fn select(
         return Err(format!("at most {} teachers", selection::MAX_TEACHERS).into());
     }
     let predicted = read_predictions(teachers, &corpus)?;
-    let speeds = seconds_per_note(teachers)?;
+    let speeds = teacher_speeds(teachers)?;
     if max_seconds_per_note.is_some() && speeds.iter().any(Option::is_none) {
         return Err(
-            "--max-seconds-per-note needs each teacher's label --report beside its predictions"
+            "--max-seconds-per-note needs each teacher's speed: a label --report beside its \
+             predictions, from a run not answered wholly from the LLM cache"
                 .into(),
         );
     }

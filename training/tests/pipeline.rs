@@ -51,6 +51,14 @@ fn label_select_merge_evaluate() {
         args.extend(sample);
         run(&args, &path(&format!("{teacher}.jsonl")));
     }
+    // The speed select's time budget reads (`teachers::seconds_per_note`).
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path("rxnorm.report.json")).unwrap())
+            .unwrap();
+    assert!(
+        report["seconds_per_note"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
     let (rxnorm, drugbank) = (
         format!("rxnorm={}", p("rxnorm.jsonl")),
         format!("drugbank={}", p("drugbank.jsonl")),
@@ -66,6 +74,8 @@ fn label_select_merge_evaluate() {
         &drugbank,
         "--json",
         &selection,
+        "--max-seconds-per-note",
+        "60",
     ];
     args.extend(sample);
     run(&args, &path("ranking.md"));

@@ -32,20 +32,14 @@ def _type_scores(report: dict, entity_type: str) -> dict | None:
     return next((t for t in report["per_type"] if t["entity_type"] == entity_type), None)
 
 
-def _seconds_per_note(report: dict) -> float:
-    """An LLM teacher's replies may partly come from its cache: only the notes it asked about count."""
-    usage = report.get("usage")
-    asked = report["notes"]
-    if usage and usage["requests"] + usage["cached"]:
-        asked *= usage["requests"] / (usage["requests"] + usage["cached"])
-    return report["seconds"] / max(asked, 1e-9)
-
-
 def _rate(reports: list[dict | None]) -> float | None:
-    """Notes per second of labellers run one after another on the same notes."""
-    if not reports or any(r is None for r in reports):
+    """Notes per second of labellers run one after another on the same notes, from each report's
+    `seconds_per_note` (defined once, in `clinical-ner-train label`: an LLM teacher's cached replies do
+    not count; null when every reply came from the cache)."""
+    speeds = [r.get("seconds_per_note") if r else None for r in reports]
+    if not speeds or any(s is None for s in speeds):
         return None
-    return 1.0 / sum(_seconds_per_note(r) for r in reports)
+    return 1.0 / max(sum(speeds), 1e-9)
 
 
 def _cell(scores: dict | None) -> str:

@@ -194,13 +194,14 @@ def test_distillation_report_from_a_work_folder(tmp_path):
          "ranking": ranking}))
     for teacher in ("rxnorm", "drugbank"):
         (tmp_path / "dev" / f"medication.{teacher}.report.json").write_text(
-            json.dumps({"notes": 10, "seconds": 0.01, "usage": None}))
+            json.dumps({"notes": 10, "seconds": 0.01, "seconds_per_note": 0.001, "usage": None}))
     for which, f1 in (("best", 0.75), ("chosen", 0.7)):
         (tmp_path / "scores" / f"bc5cdr-test.medication.{which}-teachers.json").write_text(
             json.dumps({"per_type": [{"entity_type": "medication", **scores(f1)}]}))
-    # An LLM teacher's cached replies do not count towards its speed: 5 of 10 notes asked in 1 s.
+    # The speed is the report's seconds_per_note (`clinical-ner-train label` leaves cached replies out of
+    # it): 0.2 s per note, 5 notes per second.
     (tmp_path / "test" / "bc5cdr-test.medication.rxnorm.report.json").write_text(json.dumps(
-        {"notes": 10, "seconds": 1.0, "usage": {"requests": 5, "cached": 5}}))
+        {"notes": 10, "seconds": 1.0, "seconds_per_note": 0.2, "usage": {"requests": 5, "cached": 5}}))
     (tmp_path / "scores" / "bc5cdr-test.student-teacher.json").write_text(
         json.dumps({"per_type": [{"entity_type": "medication", **scores(0.85)}]}))
     out = tmp_path / "report.md"

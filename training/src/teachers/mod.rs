@@ -102,10 +102,46 @@ impl Teacher {
     }
 }
 
+/// Seconds a labeller spent per note it worked on: `seconds` for `notes`, of which an LLM teacher's
+/// replies from its cache cost nothing and do not count. `None` when every reply came from the cache,
+/// so that nothing was timed. The one definition of a teacher's speed: `label --report` writes it,
+/// `select --max-seconds-per-note` and the distillation report read it.
+pub fn seconds_per_note(seconds: f64, notes: usize, usage: Option<&Usage>) -> Option<f64> {
+    let asked = match usage {
+        Some(usage) if usage.requests + usage.cached > 0 => {
+            notes as f64 * usage.requests as f64 / (usage.requests + usage.cached) as f64
+        }
+        _ => notes as f64,
+    };
+    (asked > 0.0).then(|| seconds / asked)
+}
+
 fn read_teachers_file(
     path: &Path,
 ) -> Result<BTreeMap<String, LlmTeacherConfig>, Box<dyn std::error::Error>> {
     let text = crate::readers::read_text(path)?;
     // serde_json's message is kept here: the file holds settings, not notes, and says which field.
     serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(requests: u64, cached: u64) -> Usage {
+        Usage {
+            requests,
+            cached,
+            ..Usage::default()
+        }
+    }
+
+    #[test]
+    fn cached_replies_do_not_count_towards_a_teachers_speed() {
+        assert_eq!(seconds_per_note(1.0, 10, None), Some(0.1));
+        assert_eq!(seconds_per_note(1.0, 10, Some(&usage(10, 0))), Some(0.1));
+        assert_eq!(seconds_per_note(1.0, 10, Some(&usage(5, 5))), Some(0.2));
+        assert_eq!(seconds_per_note(0.01, 10, Some(&usage(0, 10))), None);
+        assert_eq!(seconds_per_note(0.0, 0, None), None);
+    }
 }
