@@ -1,4 +1,6 @@
-//! The server: one extractor, one inference thread, a thread per connection.
+//! The server: one extractor at a time, one inference thread, a thread per connection.
+//! [`Server::replace_model`] hands the inference thread another extractor, which it switches to
+//! between engine calls.
 //!
 //! Connection threads only read requests and write responses; every extraction goes through a queue
 //! to the inference thread, which takes the first waiting request and then every other request
