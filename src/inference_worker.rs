@@ -15,7 +15,9 @@ use std::time::Duration;
 
 use clinical_ner_engine::linking::Vocabulary;
 use clinical_ner_engine::{load_model, Extractor, RuntimeOptions};
-use clinical_ner_shared_inference::{BatchPolicy, ModelKey, Server};
+use clinical_ner_shared_inference::{
+    log_panics_without_their_messages, BatchPolicy, ModelKey, Server,
+};
 use pgrx::bgworkers::{
     BackgroundWorker, BackgroundWorkerBuilder, BgWorkerStartTime, SignalWakeFlags,
 };
@@ -52,6 +54,7 @@ pub fn registered() -> bool {
 #[unsafe(no_mangle)]
 pub extern "C-unwind" fn clinical_ner_inference_worker_main(_argument: pg_sys::Datum) {
     BackgroundWorker::attach_signal_handlers(SignalWakeFlags::SIGHUP | SignalWakeFlags::SIGTERM);
+    log_panics_without_their_messages();
     let socket = settings::inference_worker_socket();
     let policy = BatchPolicy {
         max_notes: settings::inference_worker_max_batch(),

@@ -17,4 +17,4 @@ pub mod server;
 
 pub use client::Client;
 pub use protocol::{LinkedEntity, ModelKey, Request, Response, ServedModel, WorkerStatus};
-pub use server::{BatchPolicy, Server};
+pub use server::{log_panics_without_their_messages, BatchPolicy, Server};

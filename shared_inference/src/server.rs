@@ -36,6 +36,33 @@ use crate::protocol::{
     read_frame, write_frame, LinkedEntity, ModelKey, Request, Response, ServedModel, WorkerStatus,
 };
 
+const INFERENCE_THREAD: &str = "clinical_ner inference";
+const ACCEPT_THREAD: &str = "clinical_ner accept";
+const CONNECTION_THREAD: &str = "clinical_ner connection";
+
+/// Makes a panic in a server thread print only its thread and place, never its message: a panic
+/// message can quote the text it failed on (str slicing does), and a server's standard error is the
+/// database server's log, which must hold no note text. The engine call that panicked is already
+/// caught and answered as a failure. Panics of other threads go to the hook in place before.
+pub fn log_panics_without_their_messages() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        match thread.name() {
+            Some(name @ (INFERENCE_THREAD | ACCEPT_THREAD | CONNECTION_THREAD)) => {
+                let place = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()))
+                    .unwrap_or_else(|| "an unknown place".to_string());
+                eprintln!(
+                    "thread '{name}' panicked at {place} (message withheld: it may quote a note)"
+                );
+            }
+            _ => previous(info),
+        }
+    }));
+}
+
 /// How the inference thread gathers requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchPolicy {
@@ -198,13 +225,13 @@ impl Server {
         let inference = {
             let served = Arc::clone(&served);
             thread::Builder::new()
-                .name("inference".into())
+                .name(INFERENCE_THREAD.into())
                 .spawn(move || run_inference(extractor, queue, &served))?
         };
         let accept = {
             let (served, work) = (Arc::clone(&served), work.clone());
             thread::Builder::new()
-                .name("accept".into())
+                .name(ACCEPT_THREAD.into())
                 .spawn(move || accept_connections(listener, work, served))?
         };
         Ok(Server {
@@ -288,7 +315,7 @@ fn accept_connections(listener: UnixListener, work: Sender<Work>, served: Arc<Se
         let served = Arc::clone(&served);
         served.counters.connections.fetch_add(1, Ordering::Relaxed);
         let spawned = thread::Builder::new()
-            .name("connection".into())
+            .name(CONNECTION_THREAD.into())
             .spawn(move || serve_connection(stream, &work, &served));
         // Without a thread the stream is dropped, and the client extracts its notes itself.
         drop(spawned);
