@@ -1,5 +1,8 @@
 //! One model per backend, loaded on first use and kept until the settings ask for another.
 //!
+//! A panic in the engine (a bug) is reported without its message, which could quote the note, and the
+//! model is dropped so that the next call starts from a fresh one.
+//!
 //! A model folder replaced on disk while sessions run is not noticed by a backend that already has
 //! the model in memory: it keeps serving the old model whole (never a mix of old and new files)
 //! until it reconnects or the settings change. A failed load leaves nothing behind, so the next call
@@ -25,21 +28,28 @@ thread_local! {
 /// Runs `work` with the model the current settings name, loading it first if needed.
 pub fn with_extractor<R>(work: impl FnOnce(&mut Extractor) -> clinical_ner_engine::Result<R>) -> R {
     let (folder, options) = settings::current();
-    let result = LOADED.with_borrow_mut(|loaded| {
-        let current = loaded
-            .as_ref()
-            .is_some_and(|l| l.folder == folder && l.options == options);
-        if !current {
-            // Drop the old model before loading the new one, so that two never sit in memory together.
-            *loaded = None;
-            let extractor = load_model(&folder, &options)?;
-            *loaded = Some(Loaded {
-                folder,
-                options,
-                extractor,
-            });
-        }
-        work(&mut loaded.as_mut().expect("loaded above").extractor)
-    });
+    // After a panic the model is dropped: the next call loads it afresh.
+    let forget_model = || LOADED.with_borrow_mut(|loaded| *loaded = None);
+    let result = errors::withholding_panic_messages(
+        || {
+            LOADED.with_borrow_mut(|loaded| {
+                let current = loaded
+                    .as_ref()
+                    .is_some_and(|l| l.folder == folder && l.options == options);
+                if !current {
+                    // Drop the old model before loading the new one, so that two never sit in memory together.
+                    *loaded = None;
+                    let extractor = load_model(&folder, &options)?;
+                    *loaded = Some(Loaded {
+                        folder,
+                        options,
+                        extractor,
+                    });
+                }
+                work(&mut loaded.as_mut().expect("loaded above").extractor)
+            })
+        },
+        forget_model,
+    );
     result.unwrap_or_else(|error| errors::report(error))
 }

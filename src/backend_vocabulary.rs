@@ -19,13 +19,20 @@ pub fn with_vocabulary<R>(work: impl FnOnce(Option<&Vocabulary>) -> R) -> R {
     let Some(folder) = settings::vocabulary_folder() else {
         return work(None);
     };
-    LOADED.with_borrow_mut(|loaded| {
-        if loaded.as_ref().is_none_or(|(path, _)| *path != folder) {
-            *loaded = None;
-            let vocabulary =
-                Vocabulary::load(&folder).unwrap_or_else(|error| errors::report(error));
-            *loaded = Some((folder, vocabulary));
-        }
-        work(loaded.as_ref().map(|(_, vocabulary)| vocabulary))
-    })
+    let forget_vocabulary = || LOADED.with_borrow_mut(|loaded| *loaded = None);
+    // Linking reads mentions, so a panic in it is reported without its message (see errors).
+    errors::withholding_panic_messages(
+        || {
+            LOADED.with_borrow_mut(|loaded| {
+                if loaded.as_ref().is_none_or(|(path, _)| *path != folder) {
+                    *loaded = None;
+                    let vocabulary =
+                        Vocabulary::load(&folder).unwrap_or_else(|error| errors::report(error));
+                    *loaded = Some((folder, vocabulary));
+                }
+                work(loaded.as_ref().map(|(_, vocabulary)| vocabulary))
+            })
+        },
+        forget_vocabulary,
+    )
 }

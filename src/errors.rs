@@ -6,7 +6,7 @@ use std::ffi::CStr;
 
 use clinical_ner_engine::Error;
 use pgrx::pg_sys;
-use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::pg_sys::panic::{CaughtError, ErrorReport, ErrorReportWithLevel};
 use pgrx::prelude::*;
 
 pub const MESSAGE_PREFIX: &str = "clinical_ner: ";
@@ -30,6 +30,36 @@ pub fn report(error: Error) -> ! {
     ErrorReport::new(code, format!("{MESSAGE_PREFIX}{error}"), "clinical_ner")
         .set_hint(error.hint())
         .report(PgLogLevel::ERROR);
+    unreachable!("an ERROR does not return")
+}
+
+/// Runs `work`. A Rust panic in it, which only a bug causes, becomes the extension's own ERROR
+/// without the panic's message, after `after_panic` has dropped whatever state the panic may have left
+/// half-changed: a panic message can quote the note (str slicing does), and pgrx would put it in the
+/// error the client and the server log see. PostgreSQL errors raised inside (a cancel, the
+/// extension's own errors) pass through unchanged.
+pub fn withholding_panic_messages<R>(work: impl FnOnce() -> R, after_panic: impl FnOnce()) -> R {
+    let payload = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+        Ok(result) => return result,
+        Err(payload) => payload,
+    };
+    if payload.is::<CaughtError>()
+        || payload.is::<ErrorReportWithLevel>()
+        || payload.is::<ErrorReport>()
+    {
+        std::panic::resume_unwind(payload);
+    }
+    drop(payload);
+    after_panic();
+    ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+        format!(
+            "{MESSAGE_PREFIX}internal error in the engine; its message is withheld because it can quote the note"
+        ),
+        "clinical_ner",
+    )
+    .set_hint("Report the model version and the note's length (never its text); other notes are not affected.")
+    .report(PgLogLevel::ERROR);
     unreachable!("an ERROR does not return")
 }
 
