@@ -25,7 +25,8 @@ pub fn extract(
     notes: &[&str],
     link_with: Option<PathBuf>,
 ) -> Option<(Vec<Vec<LinkedEntity>>, bool)> {
-    if !settings::use_inference_worker() {
+    // Checked before the notes are copied into a request: without a worker, a call costs nothing here.
+    if !inference_worker::registered() || !settings::use_inference_worker() {
         return None;
     }
     let (folder, options) = settings::current();
