@@ -6,8 +6,8 @@
 //! model changes, stored results (generated columns, indexes, materialized views) keep the old
 //! model's output until they are recomputed; `clinical_ner_models()` says which model a session uses.
 
+use clinical_ner_engine::linking::{link_all, LinkedEntity};
 use clinical_ner_engine::{Assertion, Entity, EntityType};
-use clinical_ner_shared_inference::{LinkedEntity, ServedModel};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
@@ -31,31 +31,28 @@ fn entities_of_many(notes: &[&str], with_codes: bool) -> Vec<Vec<LinkedEntity>> 
     } else {
         None
     };
-    let link_here = |entities: Vec<Vec<Entity>>| -> Vec<Vec<LinkedEntity>> {
-        entities
-            .into_iter()
-            .map(|note| {
-                if with_codes {
-                    linked(note)
-                } else {
-                    note.into_iter().map(|e| (e, None)).collect()
-                }
-            })
-            .collect()
+    let link_here = |note: Vec<Entity>| {
+        if with_codes {
+            linked(note)
+        } else {
+            link_all(note, None)
+        }
     };
     match worker_connection::extract(notes, link_with) {
         Some((entities, true)) => entities,
-        Some((entities, false)) => link_here(
-            entities
-                .into_iter()
-                .map(|note| note.into_iter().map(|(e, _)| e).collect())
-                .collect(),
-        ),
-        None => link_here(with_extractor(|extractor| {
+        // The worker lacks this session's vocabulary: it left the codes to the session.
+        Some((entities, false)) => entities
+            .into_iter()
+            .map(|note| link_here(note.into_iter().map(|(e, _)| e).collect()))
+            .collect(),
+        None => with_extractor(|extractor| {
             extractor.extract_many(notes, &mut || {
                 pgrx::check_for_interrupts!();
             })
-        })),
+        })
+        .into_iter()
+        .map(link_here)
+        .collect(),
     }
 }
 
@@ -244,15 +241,7 @@ fn entities_of_array(notes: Array<'_, &str>) -> Vec<Option<Vec<LinkedEntity>>> {
 
 /// Each entity with its vocabulary code, where the settings name a vocabulary and one matches.
 fn linked(entities: Vec<Entity>) -> Vec<LinkedEntity> {
-    with_vocabulary(|vocabulary| {
-        entities
-            .into_iter()
-            .map(|e| {
-                let link = vocabulary.and_then(|v| v.link(&e.mention, e.entity_type));
-                (e, link)
-            })
-            .collect()
-    })
+    with_vocabulary(|vocabulary| link_all(entities, vocabulary))
 }
 
 type EntityRow = (
@@ -325,13 +314,9 @@ fn clinical_ner_models() -> TableIterator<
     ),
 > {
     // Where the shared worker serves this session, it has the model: asking it spares loading one here.
-    let served = worker_connection::status().filter(worker_connection::serves_this_session);
-    let (info, folder) = match served {
-        Some(status) => (status.info, status.model.folder),
-        None => with_extractor(|extractor| {
-            let info = extractor.info();
-            Ok((ServedModel::from(info), info.folder.clone()))
-        }),
+    let info = match worker_connection::status().filter(worker_connection::serves_this_session) {
+        Some(status) => status.info,
+        None => with_extractor(|extractor| Ok(extractor.info().clone())),
     };
     TableIterator::once((
         info.name,
@@ -340,7 +325,7 @@ fn clinical_ner_models() -> TableIterator<
         info.sha256,
         info.labels,
         info.device,
-        folder.display().to_string(),
+        info.folder.display().to_string(),
         info.max_sequence_length as i32,
     ))
 }

@@ -61,16 +61,10 @@ pub extern "C-unwind" fn clinical_ner_inference_worker_main(_argument: pg_sys::D
     };
     let server = match load_wanted() {
         Ok(wanted) => {
-            let description = wanted.describe();
-            Server::start(
-                &socket,
-                wanted.extractor,
-                wanted.key,
-                wanted.vocabulary,
-                policy,
-            )
-            .map(|server| (server, description, wanted.settings))
-            .map_err(|error| format!("cannot listen on {}: {error}", socket.display()))
+            let (description, key) = (wanted.describe(), wanted.key());
+            Server::start(&socket, wanted.extractor, key, wanted.vocabulary, policy)
+                .map(|server| (server, description, wanted.settings))
+                .map_err(|error| format!("cannot listen on {}: {error}", socket.display()))
         }
         Err(reason) => Err(reason),
     };
@@ -103,8 +97,9 @@ pub extern "C-unwind" fn clinical_ner_inference_worker_main(_argument: pg_sys::D
                             "clinical_ner inference worker: now serving {}",
                             wanted.describe()
                         );
+                        let key = wanted.key();
                         serving = wanted.settings;
-                        server.replace_model(wanted.extractor, wanted.key, wanted.vocabulary);
+                        server.replace_model(wanted.extractor, key, wanted.vocabulary);
                     }
                     Err(reason) => warning!(
                         "clinical_ner inference worker: {reason}; it keeps serving the model it has"
@@ -143,12 +138,16 @@ impl WantedSettings {
 /// What the settings name, loaded.
 struct Wanted {
     settings: WantedSettings,
-    key: ModelKey,
     extractor: Extractor,
     vocabulary: Option<(PathBuf, Vocabulary)>,
 }
 
 impl Wanted {
+    /// What sessions must ask for to be served this model.
+    fn key(&self) -> ModelKey {
+        ModelKey::new(&self.settings.model, &self.settings.options)
+    }
+
     fn describe(&self) -> String {
         let info = self.extractor.info();
         let codes = match &self.vocabulary {
@@ -180,10 +179,8 @@ fn load_wanted() -> Result<Wanted, String> {
             })
             .ok()
     });
-    let key = ModelKey::new(&settings.model, &settings.options);
     Ok(Wanted {
         settings,
-        key,
         extractor,
         vocabulary,
     })

@@ -8,9 +8,8 @@
 use std::cell::RefCell;
 use std::path::PathBuf;
 
-use clinical_ner_shared_inference::{
-    Client, LinkedEntity, ModelKey, Request, Response, WorkerStatus,
-};
+use clinical_ner_engine::linking::LinkedEntity;
+use clinical_ner_shared_inference::{Client, ModelKey, Request, Response, WorkerStatus};
 
 use crate::{inference_worker, settings};
 

@@ -14,8 +14,8 @@ use crate::runtime::{self, Device, RuntimeOptions};
 use crate::tokenize::NoteTokenizer;
 use crate::{Error, Extractor, Result, WindowConfig};
 
-/// What a loaded model is, for listing it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a loaded model is, for listing it (and for the shared worker to tell sessions what it serves).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ModelInfo {
     pub name: String,
     pub version: String,
@@ -25,7 +25,7 @@ pub struct ModelInfo {
     pub sha256: String,
     pub labels: Vec<String>,
     /// The device inference actually runs on: `cpu` or `cuda`.
-    pub device: &'static str,
+    pub device: String,
     pub max_sequence_length: usize,
 }
 
@@ -72,7 +72,7 @@ pub fn load_model(folder: &Path, options: &RuntimeOptions) -> Result<Extractor> 
         folder: folder.to_path_buf(),
         sha256: manifest.sha256_of(MODEL_FILE).to_string(),
         labels: manifest.labels.clone(),
-        device,
+        device: device.to_string(),
         max_sequence_length: manifest.max_sequence_length,
     };
     let classifier = OnnxClassifier::new(session, special, labels.len());

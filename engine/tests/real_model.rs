@@ -180,7 +180,7 @@ fn asking_for_cuda_without_it_is_an_error_not_a_cpu_run() {
     }
     options.device = Device::Auto;
     let extractor = load_model(&common::model_folder(), &options).unwrap();
-    assert!(["cpu", "cuda"].contains(&extractor.info().device));
+    assert!(["cpu", "cuda"].contains(&extractor.info().device.as_str()));
 }
 
 fn edit_manifest(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {

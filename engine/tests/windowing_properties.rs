@@ -55,7 +55,7 @@ fn extractor(windows: WindowConfig) -> Extractor {
         folder,
         sha256: String::new(),
         labels: manifest.labels.clone(),
-        device: "none",
+        device: "none".to_string(),
         max_sequence_length: windows.max_tokens + 2,
     };
     Extractor::new(

@@ -16,5 +16,5 @@ pub mod protocol;
 pub mod server;
 
 pub use client::Client;
-pub use protocol::{LinkedEntity, ModelKey, Request, Response, ServedModel, WorkerStatus};
+pub use protocol::{ModelKey, Request, Response, WorkerStatus};
 pub use server::{log_panics_without_their_messages, BatchPolicy, Server};

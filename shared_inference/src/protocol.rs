@@ -7,8 +7,8 @@
 use std::io::{self, ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
-use clinical_ner_engine::linking::Link;
-use clinical_ner_engine::{Entity, ModelInfo, RuntimeOptions};
+use clinical_ner_engine::linking::LinkedEntity;
+use clinical_ner_engine::{ModelInfo, RuntimeOptions};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -49,9 +49,6 @@ pub enum Request {
     Status,
 }
 
-/// An entity and, where the request asked for codes, its link.
-pub type LinkedEntity = (Entity, Option<Link>);
-
 #[derive(Debug, Serialize, Deserialize)]
 pub enum Response {
     /// One list of entities per note, in the request's order. `linked` is false when the request
@@ -68,40 +65,14 @@ pub enum Response {
     Status(WorkerStatus),
 }
 
-/// The model the worker loaded, as `clinical_ner_models()` reports a model.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ServedModel {
-    pub name: String,
-    pub version: String,
-    pub base_model: String,
-    pub sha256: String,
-    pub labels: Vec<String>,
-    /// The device inference runs on: `cpu` or `cuda`.
-    pub device: String,
-    pub max_sequence_length: usize,
-}
-
-impl From<&ModelInfo> for ServedModel {
-    fn from(info: &ModelInfo) -> Self {
-        ServedModel {
-            name: info.name.clone(),
-            version: info.version.clone(),
-            base_model: info.base_model.clone(),
-            sha256: info.sha256.clone(),
-            labels: info.labels.clone(),
-            device: info.device.to_string(),
-            max_sequence_length: info.max_sequence_length,
-        }
-    }
-}
-
 /// What the worker serves and how much it has done since it started.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkerStatus {
     /// The serving process.
     pub pid: u32,
     pub model: ModelKey,
-    pub info: ServedModel,
+    /// The loaded model, as `clinical_ner_models()` reports a model.
+    pub info: ModelInfo,
     /// The vocabulary the worker links with, if it loaded one.
     pub vocabulary: Option<PathBuf>,
     pub max_batch_notes: usize,

@@ -29,12 +29,10 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::{Arc, RwLock};
 use std::thread::{self, JoinHandle};
 
-use clinical_ner_engine::linking::Vocabulary;
-use clinical_ner_engine::{Entity, Extractor};
+use clinical_ner_engine::linking::{link_all, Vocabulary};
+use clinical_ner_engine::{Entity, Extractor, ModelInfo};
 
-use crate::protocol::{
-    read_frame, write_frame, LinkedEntity, ModelKey, Request, Response, ServedModel, WorkerStatus,
-};
+use crate::protocol::{read_frame, write_frame, ModelKey, Request, Response, WorkerStatus};
 
 const INFERENCE_THREAD: &str = "clinical_ner inference";
 const ACCEPT_THREAD: &str = "clinical_ner accept";
@@ -127,7 +125,7 @@ struct Counters {
 /// only ever runs the model.
 struct Model {
     key: ModelKey,
-    info: ServedModel,
+    info: ModelInfo,
     vocabulary: Option<(PathBuf, Vocabulary)>,
 }
 
@@ -148,41 +146,7 @@ impl Served {
                 .expect("no thread panics holding the lock"),
         )
     }
-}
 
-impl Model {
-    /// The response for `entities`, with their codes when the request asked for them and the
-    /// worker has that vocabulary.
-    fn link(&self, entities: Vec<Vec<Entity>>, link_with: Option<&Path>) -> Response {
-        let vocabulary = match (link_with, &self.vocabulary) {
-            (None, _) => None,
-            (Some(wanted), Some((folder, vocabulary))) if wanted == folder => Some(vocabulary),
-            (Some(_), _) => {
-                return Response::Entities {
-                    entities: unlinked(entities),
-                    linked: false,
-                }
-            }
-        };
-        let entities = entities
-            .into_iter()
-            .map(|note| {
-                note.into_iter()
-                    .map(|e| {
-                        let link = vocabulary.and_then(|v| v.link(&e.mention, e.entity_type));
-                        (e, link)
-                    })
-                    .collect()
-            })
-            .collect();
-        Response::Entities {
-            entities,
-            linked: true,
-        }
-    }
-}
-
-impl Served {
     fn status(&self) -> WorkerStatus {
         let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let model = self.model();
@@ -198,6 +162,27 @@ impl Served {
             engine_runs: count(&self.counters.engine_runs),
             failed_runs: count(&self.counters.failed_runs),
             abandoned_requests: count(&self.counters.abandoned_requests),
+        }
+    }
+}
+
+impl Model {
+    /// The response for `entities`, with their codes when the request asked for them and the
+    /// worker has that vocabulary.
+    fn link(&self, entities: Vec<Vec<Entity>>, link_with: Option<&Path>) -> Response {
+        let (vocabulary, linked) = match (link_with, &self.vocabulary) {
+            (None, _) => (None, true),
+            (Some(wanted), Some((folder, vocabulary))) if wanted == folder => {
+                (Some(vocabulary), true)
+            }
+            (Some(_), _) => (None, false),
+        };
+        Response::Entities {
+            entities: entities
+                .into_iter()
+                .map(|note| link_all(note, vocabulary))
+                .collect(),
+            linked,
         }
     }
 }
@@ -274,13 +259,6 @@ impl Server {
     }
 }
 
-fn unlinked(entities: Vec<Vec<Entity>>) -> Vec<Vec<LinkedEntity>> {
-    entities
-        .into_iter()
-        .map(|note| note.into_iter().map(|e| (e, None)).collect())
-        .collect()
-}
-
 fn remove_stale_socket(socket: &Path) -> io::Result<()> {
     match fs::symlink_metadata(socket) {
         Ok(meta) if meta.file_type().is_socket() => fs::remove_file(socket),
@@ -301,7 +279,7 @@ impl Model {
     ) -> Arc<Model> {
         Arc::new(Model {
             key,
-            info: ServedModel::from(extractor.info()),
+            info: extractor.info().clone(),
             vocabulary,
         })
     }

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EntityType, Error, Result};
+use crate::{Entity, EntityType, Error, Result};
 use approximate::TrigramIndex;
 use normalize::{drug_name, fold, lookup_keys};
 
@@ -110,6 +110,20 @@ impl fmt::Display for LinkMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// An entity and its code, where a vocabulary was asked and one matches.
+pub type LinkedEntity = (Entity, Option<Link>);
+
+/// Each entity with its code from `vocabulary`; every code `None` without one.
+pub fn link_all(entities: Vec<Entity>, vocabulary: Option<&Vocabulary>) -> Vec<LinkedEntity> {
+    entities
+        .into_iter()
+        .map(|e| {
+            let link = vocabulary.and_then(|v| v.link(&e.mention, e.entity_type));
+            (e, link)
+        })
+        .collect()
 }
 
 /// A mention's code.
