@@ -80,9 +80,13 @@ install_extension() {
     rm -rf "$share/clinical_ner/models/default"
     mkdir -p "$share/clinical_ner/models"
     cp -r "$SHIPPED_MODEL" "$share/clinical_ner/models/default"
-    # The install scripts of earlier releases, so that an installed earlier release can be recreated and
-    # upgraded (tests/pg_regress/sql/upgrade.sql); cargo pgrx install copies only upgrade scripts.
-    install -m 0644 "$ROOT"/sql/clinical_ner--0.[123].0.sql "$share/extension/"
+    # The install scripts of earlier releases (every sql/clinical_ner--VERSION.sql, frozen at its
+    # release), so that an installed earlier release can be recreated and upgraded
+    # (tests/pg_regress/sql/upgrade.sql); cargo pgrx install copies only upgrade scripts.
+    local script
+    for script in "$ROOT"/sql/clinical_ner--*.sql; do
+        [[ "$(basename "$script")" == clinical_ner--*--*.sql ]] || install -m 0644 "$script" "$share/extension/"
+    done
     install_vocabulary "$share/clinical_ner/vocabulary"
     chmod -R a+rX "$share/clinical_ner" "$pkglib/clinical_ner"
 }

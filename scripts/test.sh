@@ -31,8 +31,9 @@ sql_regression_tests() {
     regress_dir="$("$PG_CONFIG" --pkglibdir)/pgxs/src/test/regress"
     out="$CLUSTER_DIR/regress"
     rm -rf "$out"; mkdir -p "$out"
-    # pg_regress runs psql in this folder: the tests \i the sample notes relative to it.
-    (cd "$ROOT/tests/pg_regress" && "$regress_dir/pg_regress" \
+    # pg_regress runs psql in this folder: the tests \i the sample notes relative to it; phi.sql reads
+    # the server log (\getenv CLINICAL_NER_SERVER_LOG).
+    (cd "$ROOT/tests/pg_regress" && CLINICAL_NER_SERVER_LOG="$CLUSTER_DIR/postgres.log" "$regress_dir/pg_regress" \
         --bindir="$("$PG_CONFIG" --bindir)" --host="$PGHOST" --port="$PGPORT" --user=postgres \
         --dbname=clinical_ner_regress --inputdir=. --outputdir="$out" --schedule=schedule) \
         || { cat "$out/regression.diffs" 2>/dev/null | head -200; return 1; }

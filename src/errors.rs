@@ -10,6 +10,9 @@ use pgrx::pg_sys::panic::{CaughtError, ErrorReport, ErrorReportWithLevel};
 use pgrx::prelude::*;
 
 pub const MESSAGE_PREFIX: &str = "clinical_ner: ";
+/// The function name every error of the extension carries; a user's `RAISE` cannot set it, so the log
+/// hook tells the extension's errors from a user's message that happens to start with the prefix.
+pub const OWN_ERRORS: &str = "clinical_ner";
 
 pub fn report(error: Error) -> ! {
     let code = match &error {
@@ -25,9 +28,10 @@ pub fn report(error: Error) -> ! {
             PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED
         }
         Error::Tokenize => PgSqlErrorCode::ERRCODE_DATA_EXCEPTION,
+        Error::OutOfMemory => PgSqlErrorCode::ERRCODE_OUT_OF_MEMORY,
         Error::Inference { .. } => PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
     };
-    ErrorReport::new(code, format!("{MESSAGE_PREFIX}{error}"), "clinical_ner")
+    ErrorReport::new(code, format!("{MESSAGE_PREFIX}{error}"), OWN_ERRORS)
         .set_hint(error.hint())
         .report(PgLogLevel::ERROR);
     unreachable!("an ERROR does not return")
@@ -56,7 +60,7 @@ pub fn withholding_panic_messages<R>(work: impl FnOnce() -> R, after_panic: impl
         format!(
             "{MESSAGE_PREFIX}internal error in the engine; its message is withheld because it can quote the note"
         ),
-        "clinical_ner",
+        OWN_ERRORS,
     )
     .set_hint("Report the model version and the note's length (never its text); other notes are not affected.")
     .report(PgLogLevel::ERROR);
@@ -66,6 +70,11 @@ pub fn withholding_panic_messages<R>(work: impl FnOnce() -> R, after_panic: impl
 static mut PREVIOUS_EMIT_LOG_HOOK: pg_sys::emit_log_hook_type = None;
 
 pub fn install_log_hook() {
+    // pgrx attaches a Rust backtrace to the DETAIL of an error it passes through (a cancel raised
+    // inside the engine's interrupt check, say) whenever the server's environment has RUST_BACKTRACE
+    // set: clients would get one on every cancel. RUST_LIB_BACKTRACE governs only those captures, not
+    // the backtrace of a crash report.
+    std::env::set_var("RUST_LIB_BACKTRACE", "0");
     // SAFETY: called once from _PG_init, in the process's only thread that touches PostgreSQL.
     unsafe {
         PREVIOUS_EMIT_LOG_HOOK = pg_sys::emit_log_hook;
@@ -74,15 +83,18 @@ pub fn install_log_hook() {
 }
 
 /// With the default `log_min_error_statement = error`, the server logs the failing statement after
-/// the message; for our errors that statement may be `SELECT extract_entities('<note>')`.
+/// the message; for our errors that statement may be `SELECT extract_entities('<note>')`. Only the
+/// extension's own errors (its function name, which `RAISE` cannot set) are hidden.
 #[pg_guard]
 unsafe extern "C-unwind" fn hide_statement_of_own_errors(error: *mut pg_sys::ErrorData) {
     if let Some(error) = error.as_mut() {
-        if !error.message.is_null()
+        let own = !error.funcname.is_null()
+            && CStr::from_ptr(error.funcname).to_bytes() == OWN_ERRORS.as_bytes()
+            && !error.message.is_null()
             && CStr::from_ptr(error.message)
                 .to_bytes()
-                .starts_with(MESSAGE_PREFIX.as_bytes())
-        {
+                .starts_with(MESSAGE_PREFIX.as_bytes());
+        if own {
             error.hide_stmt = true;
             error.hide_ctx = true;
         }

@@ -5,6 +5,9 @@
 //! run by parallel workers. The price is the same as for a text-search configuration: after the
 //! model changes, stored results (generated columns, indexes, materialized views) keep the old
 //! model's output until they are recomputed; `clinical_ner_models()` says which model a session uses.
+//!
+//! Every function pins its search path (`pg_catalog, pg_temp`): none looks anything up by name today,
+//! and none will by accident under a caller's path.
 
 use clinical_ner_engine::linking::{link_all, LinkedEntity};
 use clinical_ner_engine::{Assertion, Entity, EntityType};
@@ -13,7 +16,7 @@ use pgrx::JsonB;
 
 use crate::backend_model::with_extractor;
 use crate::backend_vocabulary::with_vocabulary;
-use crate::note_encoding::check_array_element;
+use crate::note_text::{checked, NoteText};
 use crate::{settings, worker_connection};
 
 fn entities(note: &str, with_codes: bool) -> Vec<LinkedEntity> {
@@ -68,8 +71,9 @@ fn mentions(note: &str, entity_type: EntityType, present_only: bool) -> Vec<Stri
 
 /// Medication mentions as written in the note, in order of appearance.
 #[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
-fn extract_medications(note: &str) -> Vec<String> {
-    mentions(note, EntityType::Medication, false)
+#[search_path(pg_catalog, pg_temp)]
+fn extract_medications(note: NoteText<'_>) -> Vec<String> {
+    mentions(note.read(), EntityType::Medication, false)
 }
 
 /// Medication mentions; with `present_only`, only those the note asserts for the patient now (not
@@ -81,14 +85,16 @@ fn extract_medications(note: &str) -> Vec<String> {
     parallel_safe,
     cost = 10000
 )]
-fn extract_medications_asserted(note: &str, present_only: bool) -> Vec<String> {
-    mentions(note, EntityType::Medication, present_only)
+#[search_path(pg_catalog, pg_temp)]
+fn extract_medications_asserted(note: NoteText<'_>, present_only: bool) -> Vec<String> {
+    mentions(note.read(), EntityType::Medication, present_only)
 }
 
 /// Disease mentions as written in the note, in order of appearance.
 #[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
-fn extract_diseases(note: &str) -> Vec<String> {
-    mentions(note, EntityType::Disease, false)
+#[search_path(pg_catalog, pg_temp)]
+fn extract_diseases(note: NoteText<'_>) -> Vec<String> {
+    mentions(note.read(), EntityType::Disease, false)
 }
 
 /// Disease mentions; with `present_only`, only those the note asserts for the patient now.
@@ -99,14 +105,16 @@ fn extract_diseases(note: &str) -> Vec<String> {
     parallel_safe,
     cost = 10000
 )]
-fn extract_diseases_asserted(note: &str, present_only: bool) -> Vec<String> {
-    mentions(note, EntityType::Disease, present_only)
+#[search_path(pg_catalog, pg_temp)]
+fn extract_diseases_asserted(note: NoteText<'_>, present_only: bool) -> Vec<String> {
+    mentions(note.read(), EntityType::Disease, present_only)
 }
 
 /// Symptom mentions as written in the note, in order of appearance.
 #[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
-fn extract_symptoms(note: &str) -> Vec<String> {
-    mentions(note, EntityType::Symptom, false)
+#[search_path(pg_catalog, pg_temp)]
+fn extract_symptoms(note: NoteText<'_>) -> Vec<String> {
+    mentions(note.read(), EntityType::Symptom, false)
 }
 
 /// Symptom mentions; with `present_only`, only those the note asserts for the patient now.
@@ -117,8 +125,9 @@ fn extract_symptoms(note: &str) -> Vec<String> {
     parallel_safe,
     cost = 10000
 )]
-fn extract_symptoms_asserted(note: &str, present_only: bool) -> Vec<String> {
-    mentions(note, EntityType::Symptom, present_only)
+#[search_path(pg_catalog, pg_temp)]
+fn extract_symptoms_asserted(note: NoteText<'_>, present_only: bool) -> Vec<String> {
+    mentions(note.read(), EntityType::Symptom, present_only)
 }
 
 /// Every entity with its type, mention, character offsets (0-based start, exclusive end, so that
@@ -127,8 +136,9 @@ fn extract_symptoms_asserted(note: &str, present_only: bool) -> Vec<String> {
 /// definition of an older version, still in place before `ALTER EXTENSION UPDATE`, reads the first
 /// columns and stays correct.
 #[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
+#[search_path(pg_catalog, pg_temp)]
 fn extract_entities(
-    note: &str,
+    note: NoteText<'_>,
 ) -> TableIterator<
     'static,
     (
@@ -145,13 +155,14 @@ fn extract_entities(
         name!(link_score, Option<f32>),
     ),
 > {
-    TableIterator::new(entities(note, true).into_iter().map(entity_row))
+    TableIterator::new(entities(note.read(), true).into_iter().map(entity_row))
 }
 
 /// The same entities as one `jsonb` array, for a single column (generated columns, exports).
 #[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
-fn extract_entities_json(note: &str) -> JsonB {
-    entities_json(entities(note, true))
+#[search_path(pg_catalog, pg_temp)]
+fn extract_entities_json(note: NoteText<'_>) -> JsonB {
+    entities_json(entities(note.read(), true))
 }
 
 /// The set-based call for batch jobs: one `jsonb` array of entities per note, in the notes' order,
@@ -163,6 +174,7 @@ fn extract_entities_json(note: &str) -> JsonB {
     parallel_safe,
     cost = 10000
 )]
+#[search_path(pg_catalog, pg_temp)]
 fn extract_entities_json_of_many(notes: Array<'_, &str>) -> Vec<Option<JsonB>> {
     entities_of_array(notes)
         .into_iter()
@@ -178,6 +190,7 @@ fn extract_entities_json_of_many(notes: Array<'_, &str>) -> Vec<Option<JsonB>> {
     parallel_safe,
     cost = 10000
 )]
+#[search_path(pg_catalog, pg_temp)]
 fn extract_entities_of_many(
     notes: Array<'_, &str>,
 ) -> TableIterator<
@@ -227,10 +240,11 @@ fn extract_entities_of_many(
 /// The entities of each element of a `text[]` with their codes, extracted in one call; `None` for
 /// a NULL element.
 fn entities_of_array(notes: Array<'_, &str>) -> Vec<Option<Vec<LinkedEntity>>> {
-    let notes: Vec<Option<&str>> = notes.iter().collect();
-    for note in notes.iter().flatten() {
-        check_array_element(note);
-    }
+    // pgrx hands the elements over as `&str` without checking them: each is checked before use.
+    let notes: Vec<Option<&str>> = notes
+        .iter()
+        .map(|note| note.map(|note| checked(note.as_bytes())))
+        .collect();
     let present: Vec<&str> = notes.iter().flatten().copied().collect();
     let mut extracted = entities_of_many(&present, true).into_iter();
     notes
@@ -300,6 +314,7 @@ fn entities_json(entities: Vec<LinkedEntity>) -> JsonB {
 /// The model this session uses: the shared worker's where it serves this session, else this backend's
 /// own (loading it if it is not loaded yet).
 #[pg_extern(volatile, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
 fn clinical_ner_models() -> TableIterator<
     'static,
     (
@@ -333,6 +348,7 @@ fn clinical_ner_models() -> TableIterator<
 /// The linking vocabulary this session uses (loading it if it is not loaded yet): no row when
 /// `clinical_ner.vocabulary_path` is ''.
 #[pg_extern(volatile, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
 fn clinical_ner_vocabulary() -> TableIterator<
     'static,
     (
@@ -367,6 +383,7 @@ fn clinical_ner_vocabulary() -> TableIterator<
 /// answers: it is off, not started with `shared_preload_libraries`, or could not load its model (the
 /// server log says why).
 #[pg_extern(volatile, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
 fn clinical_ner_inference_worker() -> TableIterator<
     'static,
     (

@@ -2,7 +2,7 @@
 //!
 //! [`settings`] defines the `clinical_ner.*` settings, [`backend_model`] keeps one model per backend
 //! (loaded on first use, never in the postmaster), [`functions`] holds the SQL functions,
-//! [`note_encoding`] refuses notes the engine cannot read in a non-UTF-8 database, and [`errors`] turns
+//! [`note_text`] checks every note (size limit, encoding) before the engine reads it, and [`errors`] turns
 //! engine errors into PostgreSQL errors with a hint. [`inference_worker`] is the optional background
 //! worker that serves one shared model to every backend, and [`worker_connection`] a backend's way to
 //! it. No inference code lives here.
@@ -14,7 +14,7 @@ mod backend_vocabulary;
 mod errors;
 mod functions;
 mod inference_worker;
-mod note_encoding;
+mod note_text;
 mod settings;
 mod worker_connection;
 

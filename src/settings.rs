@@ -2,7 +2,9 @@
 //!
 //! The settings that make the server load a file (the model folder, the vocabulary folder and the ONNX
 //! Runtime library) are superuser-only and must be absolute paths. Their defaults point at where the
-//! project's install script puts them, so that after installation nothing needs editing.
+//! project's install script puts them, so that after installation nothing needs editing. The settings
+//! that bound what one statement may cost the server (the note size, the threads per backend) are
+//! superuser-only or capped, so that no role can make a backend take the machine.
 
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::path::PathBuf;
@@ -16,6 +18,7 @@ static MODEL_PATH: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::
 static VOCABULARY_PATH: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static ONNXRUNTIME_LIBRARY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static INTRA_OP_THREADS: GucSetting<i32> = GucSetting::<i32>::new(0);
+static MAX_NOTE_SIZE_KB: GucSetting<i32> = GucSetting::<i32>::new(1024);
 static DEVICE: GucSetting<DeviceSetting> = GucSetting::<DeviceSetting>::new(DeviceSetting::Auto);
 static INFERENCE_WORKER: GucSetting<bool> = GucSetting::<bool>::new(false);
 static INFERENCE_WORKER_MAX_BATCH: GucSetting<i32> = GucSetting::<i32>::new(64);
@@ -84,15 +87,31 @@ pub fn define() {
             None,
         );
     }
+    // SAFETY: called from _PG_init; the hook is a plain function.
+    unsafe {
+        GucRegistry::define_int_guc_with_hooks(
+            c"clinical_ner.intra_op_threads",
+            c"ONNX Runtime threads per backend for one inference run; 0 lets ONNX Runtime choose.",
+            c"At most the server's CPU cores. Lower it when many backends or parallel workers extract at once.",
+            &INTRA_OP_THREADS,
+            0,
+            1024,
+            GucContext::Userset,
+            GucFlags::default(),
+            Some(check_at_most_the_cores),
+            None,
+            None,
+        );
+    }
     GucRegistry::define_int_guc(
-        c"clinical_ner.intra_op_threads",
-        c"ONNX Runtime threads per backend for one inference run; 0 lets ONNX Runtime choose.",
-        c"Lower it when many backends or parallel workers extract at once.",
-        &INTRA_OP_THREADS,
-        0,
-        1024,
-        GucContext::Userset,
-        GucFlags::default(),
+        c"clinical_ner.max_note_size",
+        c"Largest note the functions take; a larger one is an ERROR (and a marked row in populate_entities).",
+        c"Superuser only. Memory and time per note grow with its size; the default is 50 times the longest note of MTSamples.",
+        &MAX_NOTE_SIZE_KB,
+        1,
+        1024 * 1024,
+        GucContext::Suset,
+        GucFlags::UNIT_KB,
     );
     GucRegistry::define_enum_guc(
         c"clinical_ner.device",
@@ -131,6 +150,11 @@ pub fn define() {
         GucContext::Userset,
         GucFlags::default(),
     );
+}
+
+/// The largest note, in bytes, that the functions take.
+pub fn max_note_bytes() -> usize {
+    MAX_NOTE_SIZE_KB.get() as usize * 1024
 }
 
 /// Whether the server-wide settings ask for the shared inference worker.
@@ -238,6 +262,24 @@ unsafe extern "C-unwind" fn check_absolute_path(
         return true;
     }
     pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(c"The path must be absolute.".as_ptr());
+    false
+}
+
+/// Refuses more ONNX Runtime threads than the machine has cores: each is an OS thread that spins while
+/// it waits, so a thousand of them (any role may SET this) make a backend deaf to cancels for minutes.
+#[pg_guard]
+unsafe extern "C-unwind" fn check_at_most_the_cores(
+    new_value: *mut i32,
+    _extra: *mut *mut c_void,
+    _source: pg_sys::GucSource::Type,
+) -> bool {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if (*new_value as usize) <= cores {
+        return true;
+    }
+    let detail = format!("This server has {cores} CPU cores; use at most that many threads, or 0.");
+    let detail = CString::new(detail).expect("no NUL");
+    pg_sys::GUC_check_errdetail_string = pg_sys::pstrdup(detail.as_ptr());
     false
 }
 

@@ -25,7 +25,8 @@ pub struct Span {
     pub score: f32,
 }
 
-pub fn decode_spans(words: &[WordTag]) -> Vec<Span> {
+/// Spans of the words' tags, read in one pass (the words of a long note are never held at once).
+pub fn decode_spans(words: impl IntoIterator<Item = WordTag>) -> Vec<Span> {
     let mut spans = Vec::new();
     let mut open: Option<(EntityType, Range<usize>, f32, usize)> = None;
     for word in words {
@@ -40,7 +41,7 @@ pub fn decode_spans(words: &[WordTag]) -> Vec<Span> {
         }
         spans.extend(open.take().map(close));
         if let Some(entity_type) = word.tag.entity_type() {
-            open = Some((entity_type, word.chars.clone(), word.probability, 1));
+            open = Some((entity_type, word.chars, word.probability, 1));
         }
     }
     spans.extend(open.map(close));
@@ -74,7 +75,7 @@ mod tests {
 
     #[test]
     fn bio_spans_start_at_b_and_extend_over_matching_i() {
-        let spans = decode_spans(&words(&[
+        let spans = decode_spans(words(&[
             Tag::Outside,
             Tag::Begin(Medication),
             Tag::Inside(Medication),
@@ -90,7 +91,7 @@ mod tests {
 
     #[test]
     fn io_tags_and_type_changes_start_new_spans() {
-        let spans = decode_spans(&words(&[
+        let spans = decode_spans(words(&[
             Tag::Inside(Disease),
             Tag::Inside(Disease),
             Tag::Inside(Symptom),
@@ -108,7 +109,7 @@ mod tests {
 
     #[test]
     fn no_words_or_only_outside_give_no_spans() {
-        assert!(decode_spans(&[]).is_empty());
-        assert!(decode_spans(&words(&[Tag::Outside, Tag::Outside])).is_empty());
+        assert!(decode_spans(Vec::new()).is_empty());
+        assert!(decode_spans(words(&[Tag::Outside, Tag::Outside])).is_empty());
     }
 }

@@ -42,6 +42,9 @@ pub enum Error {
 
     #[error("inference failed: {reason}")]
     Inference { reason: String },
+
+    #[error("not enough memory for the note")]
+    OutOfMemory,
 }
 
 impl Error {
@@ -69,6 +72,7 @@ impl Error {
             }
             Error::Tokenize => "The note could not be split into tokens; check that it is valid text.",
             Error::Inference { .. } => "Retry; if it persists, try clinical_ner.device = 'cpu' and report the model version.",
+            Error::OutOfMemory => "Extract a shorter note, or give the server more memory; other notes are not affected.",
         }
     }
 }

@@ -18,8 +18,8 @@ use crate::decode::{decode_spans, Span, WordTag};
 use crate::labels::LabelScheme;
 use crate::model::ModelInfo;
 use crate::tokenize::{NoteTokenizer, TokenizedNote};
-use crate::window::{assign_tokens, plan_windows};
-use crate::{Entity, Result};
+use crate::window::{owner, plan_windows};
+use crate::{Entity, Error, Result};
 
 /// How notes are cut into windows and how many windows go into one inference run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,11 +72,11 @@ struct TokenTag {
     probability: f32,
 }
 
-/// A note in flight: its tokens, its windows, which window each token keeps, and the tags so far.
+/// A note in flight: its tokens, its windows and the tags so far. Memory per token is fixed (24
+/// bytes with the tokens), so a note's cost is a bounded multiple of its length whatever its shape.
 struct NoteInFlight {
     tokens: TokenizedNote,
     windows: Vec<Range<usize>>,
-    owner: Vec<usize>,
     tags: Vec<TokenTag>,
 }
 
@@ -119,7 +119,11 @@ impl Extractor {
 
     /// Tokens of a note without special tokens: what windowing and throughput figures count.
     pub fn count_tokens(&self, note: &str) -> Result<usize> {
-        Ok(self.tokenizer.tokenize(note)?.len())
+        Ok(self
+            .tokenizer
+            .tokenize(note, &mut || false)?
+            .expect("never stopped")
+            .len())
     }
 
     pub fn extract(&mut self, note: &str) -> Result<Vec<Entity>> {
@@ -146,16 +150,20 @@ impl Extractor {
     }
 
     /// Like [`Extractor::extract_many`], for a caller that cannot raise an error to stop: `stop` is
-    /// asked before each inference run, and `Ok(None)` means it answered true and the job was dropped.
+    /// asked before each inference run and between segments of tokenisation, and `Ok(None)` means it
+    /// answered true and the job was dropped.
     pub fn extract_many_unless(
         &mut self,
         notes: &[&str],
         stop: &mut dyn FnMut() -> bool,
     ) -> Result<Option<Vec<Vec<Entity>>>> {
-        let mut in_flight = notes
-            .iter()
-            .map(|note| self.plan(note))
-            .collect::<Result<Vec<_>>>()?;
+        let mut in_flight = Vec::with_capacity(notes.len());
+        for note in notes {
+            match self.plan(note, stop)? {
+                Some(planned) => in_flight.push(planned),
+                None => return Ok(None),
+            }
+        }
         if !self.tag_tokens(&mut in_flight, stop)? {
             return Ok(None);
         }
@@ -168,17 +176,20 @@ impl Extractor {
         ))
     }
 
-    fn plan(&self, note: &str) -> Result<NoteInFlight> {
-        let tokens = self.tokenizer.tokenize(note)?;
+    fn plan(&self, note: &str, stop: &mut dyn FnMut() -> bool) -> Result<Option<NoteInFlight>> {
+        let Some(tokens) = self.tokenizer.tokenize(note, stop)? else {
+            return Ok(None);
+        };
         let windows = plan_windows(tokens.len(), self.windows.max_tokens, self.windows.overlap);
-        let owner = assign_tokens(&windows, tokens.len());
-        let tags = vec![TokenTag::default(); tokens.len()];
-        Ok(NoteInFlight {
+        let mut tags = Vec::new();
+        tags.try_reserve_exact(tokens.len())
+            .map_err(|_| Error::OutOfMemory)?;
+        tags.resize(tokens.len(), TokenTag::default());
+        Ok(Some(NoteInFlight {
             tokens,
             windows,
-            owner,
             tags,
-        })
+        }))
     }
 
     /// Tags every token; false when `stop` asked to drop the job.
@@ -218,8 +229,9 @@ impl Extractor {
             let probabilities = self.classifier.classify(&ids)?;
             for (&(n, w), probabilities) in batch.iter().zip(probabilities) {
                 let note = &mut notes[n];
+                let token_count = note.tokens.len();
                 for (token, row) in note.windows[w].clone().zip(probabilities.chunks(labels)) {
-                    if note.owner[token] == w {
+                    if owner(&note.windows, token_count, token, w) == w {
                         let (label, &probability) = row
                             .iter()
                             .enumerate()
@@ -238,19 +250,15 @@ impl Extractor {
 
     fn entities(&self, note: &str, planned: NoteInFlight) -> Vec<Entity> {
         let NoteInFlight { tokens, tags, .. } = planned;
-        let words: Vec<WordTag> = tokens
-            .word_token_ranges()
-            .into_iter()
-            .map(|range| {
-                let first = tags[range.start];
-                WordTag {
-                    tag: self.labels.tag(first.label as usize),
-                    probability: first.probability,
-                    chars: tokens.chars[range.start].start..tokens.chars[range.end - 1].end,
-                }
-            })
-            .collect();
-        let mut entities = cut_mentions(note, decode_spans(&words));
+        let words = tokens.word_token_ranges().map(|range| {
+            let first = tags[range.start];
+            WordTag {
+                tag: self.labels.tag(first.label as usize),
+                probability: first.probability,
+                chars: tokens.char_range(range),
+            }
+        });
+        let mut entities = cut_mentions(note, decode_spans(words));
         if !entities.is_empty() {
             let context = NoteContext::new(note, AssertionRules::builtin());
             for entity in &mut entities {

@@ -4,10 +4,17 @@
 //! tokenizer's pre-tokenizer makes (for BERT: runs split at whitespace and punctuation); labels are
 //! predicted per word at its first sub-token.
 //!
-//! A long note is encoded in segments cut just before a whitespace character and joined again: the
-//! tokenizer keeps per-byte bookkeeping while it encodes, about 150 bytes per byte of note, which made a
-//! 10 MB note cost 1.5 GB at once. Whitespace ends a word for BERT's pre-tokenizer, and a segment that
-//! starts with it gets the same leading-space token from byte-level BPE, so the tokens are the same.
+//! A note is encoded in segments of bounded size and joined again: the tokenizer keeps per-byte
+//! bookkeeping while it encodes (about 150 bytes per byte of input), so encoding a long note at once
+//! made one allocation of gigabytes. A segment is cut just before a whitespace character, where the
+//! tokens are the same as for the whole note (whitespace ends a word for BERT's pre-tokenizer, and
+//! byte-level BPE gives a segment that starts with it the same leading-space token). A stretch with no
+//! whitespace for [`SEGMENT_SLACK_BYTES`] past the segment size is cut before a punctuation character
+//! (BERT splits there too) or, failing that, at any character: such a stretch is not prose, and BERT
+//! reads any word longer than 100 characters as one unknown token anyway, so the only difference is how
+//! many unknown-token words it counts. The caller is asked between segments whether to go on, so that a
+//! cancel takes effect during tokenisation too. Tokens are stored in 32-bit fields: a PostgreSQL text
+//! value is under 1 GB, so its offsets fit.
 
 use std::ops::Range;
 
@@ -24,9 +31,9 @@ pub struct NoteTokenizer {
 pub struct TokenizedNote {
     pub ids: Vec<u32>,
     /// Character range of each token in the note.
-    pub chars: Vec<Range<usize>>,
+    pub chars: Vec<Range<u32>>,
     /// Index of the word each token belongs to; non-decreasing.
-    pub words: Vec<usize>,
+    pub words: Vec<u32>,
 }
 
 impl TokenizedNote {
@@ -39,15 +46,31 @@ impl TokenizedNote {
     }
 
     /// Token ranges of each word, in order.
-    pub fn word_token_ranges(&self) -> Vec<Range<usize>> {
-        let mut ranges: Vec<Range<usize>> = Vec::new();
-        for (token, &word) in self.words.iter().enumerate() {
-            match ranges.last_mut() {
-                Some(last) if self.words[last.start] == word => last.end = token + 1,
-                _ => ranges.push(token..token + 1),
-            }
-        }
-        ranges
+    pub fn word_token_ranges(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        let mut start = 0;
+        std::iter::from_fn(move || {
+            let word = *self.words.get(start)?;
+            let end = start
+                + self.words[start..]
+                    .iter()
+                    .take_while(|&&w| w == word)
+                    .count();
+            let range = start..end;
+            start = end;
+            Some(range)
+        })
+    }
+
+    /// Characters of tokens `range` in the note.
+    pub fn char_range(&self, range: Range<usize>) -> Range<usize> {
+        self.chars[range.start].start as usize..self.chars[range.end - 1].end as usize
+    }
+
+    fn reserve(&mut self, tokens: usize) -> Result<()> {
+        let short = |_| Error::OutOfMemory;
+        self.ids.try_reserve(tokens).map_err(short)?;
+        self.chars.try_reserve(tokens).map_err(short)?;
+        self.words.try_reserve(tokens).map_err(short)
     }
 }
 
@@ -69,16 +92,31 @@ impl NoteTokenizer {
         self.tokenizer.get_vocab_size(true)
     }
 
-    pub fn tokenize(&self, note: &str) -> Result<TokenizedNote> {
-        self.tokenize_in_segments(note, SEGMENT_BYTES)
+    /// The tokens of `note`; `Ok(None)` when `stop`, asked before each segment, answered true.
+    pub fn tokenize(
+        &self,
+        note: &str,
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<TokenizedNote>> {
+        self.tokenize_in_segments(note, SEGMENT_BYTES, SEGMENT_SLACK_BYTES, stop)
     }
 
-    fn tokenize_in_segments(&self, note: &str, segment_bytes: usize) -> Result<TokenizedNote> {
+    fn tokenize_in_segments(
+        &self,
+        note: &str,
+        segment_bytes: usize,
+        slack_bytes: usize,
+        stop: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<TokenizedNote>> {
         let mut tokenized = TokenizedNote::default();
-        let mut chars_before = 0;
-        for segment in segments(note, segment_bytes) {
+        let mut chars_before = 0u32;
+        for segment in segments(note, segment_bytes, slack_bytes) {
+            if stop() {
+                return Ok(None);
+            }
             let part = self.tokenize_segment(segment)?;
             let words_before = tokenized.words.last().map_or(0, |&w| w + 1);
+            tokenized.reserve(part.ids.len())?;
             tokenized.ids.extend(part.ids);
             tokenized.chars.extend(
                 part.chars
@@ -88,9 +126,9 @@ impl NoteTokenizer {
             tokenized
                 .words
                 .extend(part.words.into_iter().map(|w| w + words_before));
-            chars_before += segment.chars().count();
+            chars_before += segment.chars().count() as u32;
         }
-        Ok(tokenized)
+        Ok(Some(tokenized))
     }
 
     fn tokenize_segment(&self, note: &str) -> Result<TokenizedNote> {
@@ -104,12 +142,12 @@ impl NoteTokenizer {
         let chars = encoding
             .get_offsets()
             .iter()
-            .map(|&(start, end)| start..end)
+            .map(|&(start, end)| start as u32..end as u32)
             .collect();
         // Tokens outside any word (none without special tokens) become words of their own, so that the
         // word index stays non-decreasing whatever the tokenizer does.
         let mut words = Vec::with_capacity(encoding.len());
-        let mut next_word = 0usize;
+        let mut next_word = 0u32;
         let mut previous: Option<u32> = None;
         for word in encoding.get_word_ids() {
             if word.is_none() || *word != previous {
@@ -126,12 +164,16 @@ impl NoteTokenizer {
     }
 }
 
-/// Longest segment encoded at once, in bytes.
+/// Longest segment encoded at once, in bytes, before the search for a place to cut.
 const SEGMENT_BYTES: usize = 64 * 1024;
+/// How far past [`SEGMENT_BYTES`] a cut waits for whitespace (then for punctuation) before it is made
+/// at any character, so that no segment is longer than the sum of the two.
+pub const SEGMENT_SLACK_BYTES: usize = 4 * 1024;
 
-/// `note` cut into pieces of about `target` bytes, each cut made just before a whitespace character.
-/// A piece with no whitespace to cut at runs on to the next one, however long.
-fn segments(note: &str, target: usize) -> impl Iterator<Item = &str> {
+/// `note` cut into pieces of `target` to `target + slack` bytes (the last one shorter), each cut made
+/// just before a whitespace character where one is in reach, else just before a punctuation
+/// character, else at a character boundary.
+fn segments(note: &str, target: usize, slack: usize) -> impl Iterator<Item = &str> {
     let mut rest = note;
     std::iter::from_fn(move || {
         if rest.is_empty() {
@@ -140,18 +182,29 @@ fn segments(note: &str, target: usize) -> impl Iterator<Item = &str> {
         let cut = if rest.len() <= target {
             rest.len()
         } else {
-            let mut from = target;
-            while !rest.is_char_boundary(from) {
-                from += 1;
-            }
-            rest[from..]
+            let from = ceil_char_boundary(rest, target);
+            let until = ceil_char_boundary(rest, target + slack);
+            let reach = &rest[from..until];
+            reach
                 .find(char::is_whitespace)
-                .map_or(rest.len(), |i| from + i)
+                .or_else(|| reach.find(|c: char| c.is_ascii_punctuation()))
+                .map_or(until, |i| from + i)
         };
         let (piece, after) = rest.split_at(cut);
         rest = after;
         Some(piece)
     })
+}
+
+/// The first character boundary of `text` at or after byte `at` (its length if `at` is past it).
+fn ceil_char_boundary(text: &str, mut at: usize) -> usize {
+    if at >= text.len() {
+        return text.len();
+    }
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
 }
 
 #[cfg(test)]
@@ -162,40 +215,95 @@ mod tests {
     fn segments_cut_before_whitespace_and_cover_the_note() {
         let note = "aa bb\tcc dd ééé ff";
         for target in 1..note.len() + 2 {
-            let pieces: Vec<&str> = segments(note, target).collect();
+            let pieces: Vec<&str> = segments(note, target, 64).collect();
             assert_eq!(pieces.concat(), note, "target {target}");
             for piece in &pieces[1..] {
                 assert!(piece.starts_with(char::is_whitespace), "{piece:?}");
             }
         }
-        assert_eq!(segments("", 4).count(), 0);
-        assert_eq!(
-            segments("abcdefgh", 2).collect::<Vec<_>>(),
-            vec!["abcdefgh"]
-        );
+        assert_eq!(segments("", 4, 4).count(), 0);
     }
 
     #[test]
-    fn segmented_encoding_equals_encoding_the_whole_note() {
+    fn segments_without_whitespace_are_cut_within_the_slack() {
+        let unbroken = "x".repeat(1000);
+        let pieces: Vec<&str> = segments(&unbroken, 100, 10).collect();
+        assert_eq!(pieces.concat(), unbroken);
+        assert!(pieces.iter().all(|p| p.len() <= 110), "{:?}", pieces.iter().map(|p| p.len()).collect::<Vec<_>>());
+        // Punctuation is preferred to a cut inside a word, whitespace to both.
+        let dotted = format!("{}.{} {}", "a".repeat(105), "b".repeat(20), "c".repeat(50));
+        let pieces: Vec<&str> = segments(&dotted, 100, 10).collect();
+        assert_eq!(pieces[0].len(), 105);
+        let spaced = format!("{}.{} {}", "a".repeat(101), "b".repeat(3), "c".repeat(50));
+        assert_eq!(segments(&spaced, 100, 10).next().unwrap().len(), 105);
+        // Multi-byte characters are never split.
+        let wide = "é".repeat(500);
+        for piece in segments(&wide, 101, 7) {
+            assert!(piece.len() <= 108 + 1 && piece.chars().all(|c| c == 'é'));
+        }
+    }
+
+    fn shipped_tokenizer() -> NoteTokenizer {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../models/clinical-ner-minilm/tokenizer.json"
         );
-        let tokenizer = NoteTokenizer::from_bytes(&std::fs::read(path).unwrap()).unwrap();
+        NoteTokenizer::from_bytes(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn segmented_encoding_equals_encoding_the_whole_note() {
+        let tokenizer = shipped_tokenizer();
         let notes = [
             "Started metformin 500 mg b.i.d. for type 2 diabetes;\n\tdenies chest pain.  ",
             "  Fièvre 38,5 °C — 发烧 und Übelkeit; aspirin/clopidogrel (ASA) x3 😷 done",
             "HISTORY:,  cough.,MEDICATIONS:,  Lisinopril 10 mg daily.\r\n\r\nPLAN: follow-up",
+            "Labs:Na=140;K=4.1;Cr=0.9;Hgb=12.1,WBC=7.2(normal),INR=1.1/PT=12s",
         ];
         for note in notes {
             let whole = tokenizer.tokenize_segment(note).unwrap();
             for segment_bytes in [1, 2, 3, 5, 8, 13, 40, 1000] {
-                assert_eq!(
-                    tokenizer.tokenize_in_segments(note, segment_bytes).unwrap(),
-                    whole,
-                    "segments of {segment_bytes} bytes"
-                );
+                // A slack of a whole note keeps every cut at whitespace or punctuation.
+                let segmented = tokenizer
+                    .tokenize_in_segments(note, segment_bytes, note.len(), &mut || false)
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(segmented, whole, "segments of {segment_bytes} bytes");
             }
         }
+    }
+
+    #[test]
+    fn a_stretch_without_whitespace_is_unknown_tokens_either_way() {
+        let tokenizer = shipped_tokenizer();
+        let note = format!("Took aspirin {} then", "x".repeat(5000));
+        let tokens = tokenizer
+            .tokenize_in_segments(&note, 1000, 100, &mut || false)
+            .unwrap()
+            .unwrap();
+        let unknown = tokenizer.token_id("[UNK]").unwrap();
+        let stretch = 13..13 + 5000u32;
+        let middle: Vec<u32> = (0..tokens.len())
+            .filter(|&t| stretch.contains(&tokens.chars[t].start))
+            .map(|t| tokens.ids[t])
+            .collect();
+        assert!(middle.len() > 1 && middle.iter().all(|&id| id == unknown), "{middle:?}");
+        assert_eq!(tokens.char_range(0..1), 0..4);
+        assert_eq!(*tokens.chars.last().unwrap(), (note.len() - 4) as u32..note.len() as u32);
+    }
+
+    #[test]
+    fn tokenising_stops_between_segments_when_asked() {
+        let tokenizer = shipped_tokenizer();
+        let note = "word ".repeat(1000);
+        let mut asked = 0;
+        let stopped = tokenizer
+            .tokenize_in_segments(&note, 100, 10, &mut || {
+                asked += 1;
+                asked == 3
+            })
+            .unwrap();
+        assert!(stopped.is_none());
+        assert_eq!(asked, 3);
     }
 }

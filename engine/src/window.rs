@@ -33,31 +33,57 @@ pub fn plan_windows(token_count: usize, max_tokens: usize, overlap: usize) -> Ve
     }
 }
 
-/// For each token, the index of the window whose prediction it keeps: among the windows holding it,
-/// the one where the token is farthest from a cut edge (the note's own start and end are not cuts).
-pub fn assign_tokens(windows: &[Range<usize>], token_count: usize) -> Vec<usize> {
-    let mut owner = vec![0usize; token_count];
-    let mut best_context: Vec<Option<usize>> = vec![None; token_count];
-    for (index, window) in windows.iter().enumerate() {
-        for token in window.clone() {
-            let left = if window.start == 0 {
-                usize::MAX
-            } else {
-                token - window.start
-            };
-            let right = if window.end == token_count {
-                usize::MAX
-            } else {
-                window.end - 1 - token
-            };
-            let context = left.min(right);
-            if best_context[token].is_none_or(|best| context > best) {
-                owner[token] = index;
-                best_context[token] = Some(context);
-            }
+/// The index of the window whose prediction `token` keeps: among the windows holding it, the one where
+/// it is farthest from a cut edge (the note's own start and end are not cuts), the first on a tie.
+/// `holding` is the index of any window that holds the token. Windows start and end in increasing
+/// order, so the windows holding a token are neighbours of `holding`; with an overlap under half a
+/// window there are at most three of them. Asked per token, so no table per token is kept.
+pub fn owner(windows: &[Range<usize>], token_count: usize, token: usize, holding: usize) -> usize {
+    debug_assert!(windows[holding].contains(&token));
+    let first = (0..holding)
+        .rev()
+        .take_while(|&w| windows[w].contains(&token))
+        .last()
+        .unwrap_or(holding);
+    let mut best = (first, context(&windows[first], token_count, token));
+    for (index, window) in windows.iter().enumerate().skip(first + 1) {
+        if !window.contains(&token) {
+            break;
+        }
+        let here = context(window, token_count, token);
+        if here > best.1 {
+            best = (index, here);
         }
     }
-    owner
+    best.0
+}
+
+/// Tokens between `token` and the nearer cut edge of `window`.
+fn context(window: &Range<usize>, token_count: usize, token: usize) -> usize {
+    let left = if window.start == 0 {
+        usize::MAX
+    } else {
+        token - window.start
+    };
+    let right = if window.end == token_count {
+        usize::MAX
+    } else {
+        window.end - 1 - token
+    };
+    left.min(right)
+}
+
+/// For each token, the index of the window whose prediction it keeps (see [`owner`]).
+pub fn assign_tokens(windows: &[Range<usize>], token_count: usize) -> Vec<usize> {
+    let mut holding = 0;
+    (0..token_count)
+        .map(|token| {
+            while windows[holding].end <= token {
+                holding += 1;
+            }
+            owner(windows, token_count, token, holding)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -112,9 +138,22 @@ mod tests {
                 prop_assert!(pair[0].start < pair[1].start);
                 prop_assert!(pair[1].start <= pair[0].end - overlap, "consecutive windows overlap at least as asked");
             }
-            let owner = assign_tokens(&windows, count);
-            for (t, &w) in owner.iter().enumerate() {
+            let owners = assign_tokens(&windows, count);
+            for (t, &w) in owners.iter().enumerate() {
                 prop_assert!(windows[w].contains(&t));
+                // The same answer from every window that holds the token, and the same as a search
+                // over all windows.
+                let brute = (0..windows.len())
+                    .filter(|&i| windows[i].contains(&t))
+                    .fold(None, |best: Option<(usize, usize)>, i| {
+                        let c = context(&windows[i], count, t);
+                        if best.is_none_or(|(_, b)| c > b) { Some((i, c)) } else { best }
+                    })
+                    .map(|(i, _)| i);
+                prop_assert_eq!(Some(w), brute);
+                for i in (0..windows.len()).filter(|&i| windows[i].contains(&t)) {
+                    prop_assert_eq!(owner(&windows, count, t, i), w);
+                }
             }
         }
     }

@@ -9,6 +9,6 @@ SELECT extract_medications('Started aspirin for headache.') AS after_timeout;
 BEGIN;
 CREATE TABLE cancelled_fill AS SELECT 1 AS id, extract_diseases('History of asthma.') AS diseases;
 SET LOCAL statement_timeout = '300ms';
-INSERT INTO cancelled_fill SELECT 2, extract_diseases(repeat('History of asthma and gout. ', 40000));
+INSERT INTO cancelled_fill SELECT 2, extract_diseases(repeat('History of asthma and gout. ', 35000));
 ROLLBACK;
 SELECT to_regclass('cancelled_fill') IS NULL AS rolled_back;

@@ -66,6 +66,19 @@ SELECT entities @> '[{"mention": "aspirin"}]' AS filled FROM filler.notes;
 SELECT count(*) > 1 AS sees_every_run FROM clinical_ner_populate_progress;
 WITH changed AS (UPDATE clinical_ner_populate_runs SET rows_done = 0 WHERE run_by <> current_user RETURNING 1)
 SELECT count(*) AS others_runs_changed FROM changed;
+-- Runs are recorded only as oneself, from one's own session, for a column one may fill; a role
+-- deletes its own runs and no others.
+\set VERBOSITY terse
+INSERT INTO clinical_ner_populate_runs (relation, note_column, entities_column, rows_left)
+VALUES ('visits', 'note', 'entities', 1);
+INSERT INTO clinical_ner_populate_runs (relation, note_column, entities_column, rows_left)
+VALUES ('filler.notes', 'note', 'entities', 1) RETURNING run_by = current_user AS recorded_as_self;
+UPDATE clinical_ner_populate_runs SET run_by = 'postgres' WHERE run_by = current_user;
+UPDATE clinical_ner_populate_runs SET pid = 1 WHERE run_by = current_user;
+\set VERBOSITY default
+WITH deleted AS (DELETE FROM clinical_ner_populate_runs RETURNING run_by)
+SELECT count(*) FILTER (WHERE run_by = current_user) > 0 AS own_deleted,
+       count(*) FILTER (WHERE run_by <> current_user) AS others_deleted FROM deleted;
 CALL populate_entities('visits', 'note', 'entities_again');
 RESET ROLE;
 DROP SCHEMA filler CASCADE;
@@ -78,3 +91,30 @@ CALL populate_entities('visits', 'note', 'entities_broken', 4);
 RESET clinical_ner.model_path;
 SELECT count(entities_broken) AS marked FROM visits;
 SELECT rows_done, rows_failed FROM clinical_ner_populate_progress ORDER BY run_id DESC LIMIT 1;
+-- A trigger that sets the column back to NULL: each row is written once, the call ends and says so
+-- (it used to select the same rows again for ever).
+CREATE TABLE stubborn (id int, note text, entities jsonb);
+INSERT INTO stubborn VALUES (1, 'Took aspirin.'), (2, 'Denies fever.'), (3, 'History of asthma.');
+CREATE FUNCTION keep_entities_null() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.entities := NULL; RETURN NEW; END $$;
+CREATE TRIGGER keep_entities_null BEFORE UPDATE ON stubborn FOR EACH ROW EXECUTE FUNCTION keep_entities_null();
+SET statement_timeout = '60s';
+SET client_min_messages = warning;
+CALL populate_entities('stubborn', 'note', batch_size => 2);
+RESET client_min_messages;
+RESET statement_timeout;
+SELECT state, rows_done, rows_left FROM clinical_ner_populate_progress ORDER BY run_id DESC LIMIT 1;
+DROP TABLE stubborn;
+DROP FUNCTION keep_entities_null();
+-- A fill stopped by a statement_timeout shows as stopped, with its process id, while its session
+-- stays connected (it used to show as running as long as the session lived).
+CREATE TABLE slow_fill (id int, note text, entities jsonb);
+INSERT INTO slow_fill SELECT i, repeat('The patient walked in the garden with her family. ', 100) FROM generate_series(1, 300) AS i;
+\set VERBOSITY terse
+SET statement_timeout = '1s';
+CALL populate_entities('slow_fill', 'note', batch_size => 1);
+RESET statement_timeout;
+\set VERBOSITY default
+SELECT state, pid = pg_backend_pid() AS this_session, rows_done > 0 AS some_done, finished_at IS NULL AS unfinished
+FROM clinical_ner_populate_progress ORDER BY run_id DESC LIMIT 1;
+DROP TABLE slow_fill;

@@ -1,0 +1,346 @@
+-- clinical_ner 0.4.0 -> 0.5.0: hardening found by attack (issue 18).
+-- * Every function of the extension pins its search path, and the SQL of populate_entities and of
+--   the progress view names every function and operator with its schema, so that code planted in a
+--   schema on a caller's search path (a database owner owns public) never runs inside them.
+-- * The runs table: a role records runs only as itself, from its own session, for a column it may
+--   fill; updates only its own runs' progress from that session; deletes its own runs.
+-- * The progress view says 'stopped' for a fill whose CALL ended (a cancel, a timeout, an error)
+--   while its session stays connected, through clinical_ner_run_is_active(), and shows the pid.
+-- * populate_entities attempts each row once per call (a trigger that sets the column back to NULL
+--   no longer makes it loop for ever), and says clearly when the extension is dropped under it.
+-- Definitions below are those of sql/populate.sql and of the functions pgrx generates, so an upgraded
+-- database equals a fresh install (tests/pg_regress/sql/upgrade.sql).
+
+ALTER FUNCTION clinical_ner_inference_worker() SET search_path TO pg_catalog, pg_temp;
+ALTER FUNCTION clinical_ner_models() SET search_path TO pg_catalog, pg_temp;
+ALTER FUNCTION clinical_ner_vocabulary() SET search_path TO pg_catalog, pg_temp;
+ALTER FUNCTION extract_diseases(text) SET search_path TO pg_catalog, pg_temp;
+ALTER FUNCTION extract_diseases(text, boolean) SET search_path TO pg_catalog, pg_temp;
+ALTER FUNCTION extract_entities(text) SET search_path TO pg_catalog, pg_temp;
+ALTER FUNCTION extract_entities(text[]) SET search_path TO pg_catalog, pg_temp;
+ALTER FUNCTION extract_entities_json(text) SET search_path TO pg_catalog, pg_temp;
+ALTER FUNCTION extract_entities_json(text[]) SET search_path TO pg_catalog, pg_temp;
+ALTER FUNCTION extract_medications(text) SET search_path TO pg_catalog, pg_temp;
+ALTER FUNCTION extract_medications(text, boolean) SET search_path TO pg_catalog, pg_temp;
+ALTER FUNCTION extract_symptoms(text) SET search_path TO pg_catalog, pg_temp;
+ALTER FUNCTION extract_symptoms(text, boolean) SET search_path TO pg_catalog, pg_temp;
+
+DROP POLICY own_runs ON clinical_ner_populate_runs;
+REVOKE INSERT, UPDATE ON clinical_ner_populate_runs FROM PUBLIC;
+CREATE POLICY own_session_records ON clinical_ner_populate_runs FOR INSERT
+    WITH CHECK (run_by OPERATOR(pg_catalog.=) CURRENT_USER
+                AND pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()
+                AND pg_catalog.has_column_privilege(relation, CAST(entities_column AS pg_catalog.text), 'UPDATE'));
+CREATE POLICY own_session_updates ON clinical_ner_populate_runs FOR UPDATE
+    USING (run_by OPERATOR(pg_catalog.=) CURRENT_USER AND pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid())
+    WITH CHECK (run_by OPERATOR(pg_catalog.=) CURRENT_USER AND pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid());
+CREATE POLICY own_runs_deleted ON clinical_ner_populate_runs FOR DELETE
+    USING (run_by OPERATOR(pg_catalog.=) CURRENT_USER);
+GRANT DELETE ON clinical_ner_populate_runs TO PUBLIC;
+GRANT INSERT (relation, note_column, entities_column, backend_start, rows_left) ON clinical_ner_populate_runs TO PUBLIC;
+GRANT UPDATE (rows_done, rows_left, rows_failed, updated_at, finished_at) ON clinical_ner_populate_runs TO PUBLIC;
+
+CREATE FUNCTION clinical_ner_run_is_active(pid integer, backend_start timestamptz, started_at timestamptz)
+RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT EXISTS (SELECT FROM pg_catalog.pg_stat_activity AS a
+                   WHERE a.pid OPERATOR(pg_catalog.=) $1
+                     AND a.backend_start OPERATOR(pg_catalog.=) $2
+                     AND a.state OPERATOR(pg_catalog.=) 'active'
+                     AND a.query_start OPERATOR(pg_catalog.<=) $3)
+$$;
+
+CREATE OR REPLACE VIEW clinical_ner_populate_progress AS
+SELECT r.run_id,
+       r.relation,
+       r.note_column,
+       r.entities_column,
+       r.run_by,
+       CASE
+           WHEN r.finished_at IS NOT NULL THEN 'finished'
+           WHEN @extschema@.clinical_ner_run_is_active(r.pid, r.backend_start, r.started_at) THEN 'running'
+           ELSE 'stopped'
+       END AS state,
+       r.rows_done,
+       r.rows_left,
+       CASE WHEN r.updated_at OPERATOR(pg_catalog.>) r.started_at
+            THEN pg_catalog.round(CAST(CAST(r.rows_done AS pg_catalog.float8)
+                                       OPERATOR(pg_catalog./) pg_catalog.date_part('epoch', r.updated_at OPERATOR(pg_catalog.-) r.started_at)
+                                       AS pg_catalog.numeric), 1)
+       END AS notes_per_second,
+       CASE WHEN r.finished_at IS NULL AND r.rows_done OPERATOR(pg_catalog.>) 0
+            THEN (r.updated_at OPERATOR(pg_catalog.-) r.started_at)
+                 OPERATOR(pg_catalog.*) (CAST(r.rows_left AS pg_catalog.float8) OPERATOR(pg_catalog./) CAST(r.rows_done AS pg_catalog.float8))
+       END AS estimated_time_left,
+       r.started_at,
+       r.updated_at,
+       r.finished_at,
+       r.rows_failed,
+       r.pid
+FROM @extschema@.clinical_ner_populate_runs AS r;
+
+-- The batch function takes the run and the rows to skip and returns the rows left NULL, so its
+-- signature changes.
+DROP FUNCTION clinical_ner_fill_batch(regclass, name, name, oid[], tid[], integer);
+
+CREATE FUNCTION clinical_ner_fill_batch(
+    run bigint,
+    relation regclass,
+    note_column name,
+    entities_column name,
+    table_oids oid[],
+    row_ids tid[],
+    skip_oids oid[],
+    skip_ids tid[],
+    batch_size integer,
+    OUT written bigint,
+    OUT failed bigint,
+    OUT stuck_oids oid[],
+    OUT stuck_ids tid[]
+)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    locked_oids oid[];
+    locked_ids tid[];
+    notes text[];
+    update_rows text;
+    one_result jsonb;
+    one_written bigint;
+    one_stuck_oids oid[];
+    one_stuck_ids tid[];
+BEGIN
+    written := 0;
+    failed := 0;
+    stuck_oids := '{}';
+    stuck_ids := '{}';
+    IF row_ids IS NULL THEN
+        EXECUTE pg_catalog.format(
+            'SELECT pg_catalog.array_agg(tableoid), pg_catalog.array_agg(ctid), pg_catalog.array_agg(note) FROM (
+                 SELECT t.tableoid, t.ctid, CAST(t.%2$I AS pg_catalog.text) AS note FROM %1$s AS t
+                 WHERE t.%3$I IS NULL AND t.%2$I IS NOT NULL
+                   AND NOT EXISTS (SELECT FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3)) AS s(table_oid, row_id)
+                                   WHERE s.table_oid OPERATOR(pg_catalog.=) t.tableoid
+                                     AND s.row_id OPERATOR(pg_catalog.=) t.ctid)
+                 LIMIT $1 FOR UPDATE OF t SKIP LOCKED) AS batch',
+            relation, note_column, entities_column)
+        INTO locked_oids, locked_ids, notes USING batch_size, skip_oids, skip_ids;
+    ELSE
+        -- ctid = ANY makes a TID scan; tableoid tells partitions (which share ctids) apart.
+        EXECUTE pg_catalog.format(
+            'SELECT pg_catalog.array_agg(tableoid), pg_catalog.array_agg(ctid), pg_catalog.array_agg(note) FROM (
+                 SELECT t.tableoid, t.ctid, CAST(t.%2$I AS pg_catalog.text) AS note FROM %1$s AS t
+                 WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($2)
+                   AND EXISTS (SELECT FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2)) AS l(table_oid, row_id)
+                               WHERE l.table_oid OPERATOR(pg_catalog.=) t.tableoid
+                                 AND l.row_id OPERATOR(pg_catalog.=) t.ctid)
+                   AND t.%3$I IS NULL AND t.%2$I IS NOT NULL
+                 FOR UPDATE OF t SKIP LOCKED) AS batch',
+            relation, note_column, entities_column)
+        INTO locked_oids, locked_ids, notes USING table_oids, row_ids;
+    END IF;
+    IF notes IS NOT NULL THEN
+        -- Writes, and reports the rows whose column is NULL after the write (the stored row, after
+        -- any BEFORE trigger; its ctid is the new version's).
+        update_rows := pg_catalog.format(
+            'WITH written AS (
+                 UPDATE %1$s AS t SET %2$I = e.entities
+                 FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3)) AS e(table_oid, row_id, entities)
+                 WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($2)
+                   AND t.tableoid OPERATOR(pg_catalog.=) e.table_oid AND t.ctid OPERATOR(pg_catalog.=) e.row_id
+                 RETURNING t.tableoid AS table_oid, t.ctid AS row_id, t.%2$I IS NULL AS still_null)
+             SELECT pg_catalog.count(*),
+                    pg_catalog.array_agg(table_oid) FILTER (WHERE still_null),
+                    pg_catalog.array_agg(row_id) FILTER (WHERE still_null)
+             FROM written',
+            relation, entities_column);
+        BEGIN
+            EXECUTE update_rows INTO written, stuck_oids, stuck_ids
+                USING locked_oids, locked_ids, @extschema@.extract_entities_json(notes);
+        EXCEPTION WHEN OTHERS THEN
+            -- One note, or the extension itself? Each note alone says which.
+            written := 0;
+            stuck_oids := '{}';
+            stuck_ids := '{}';
+            FOR i IN 1 .. pg_catalog.cardinality(notes) LOOP
+                BEGIN
+                    one_result := (@extschema@.extract_entities_json(ARRAY[notes[i]]))[1];
+                EXCEPTION WHEN OTHERS THEN
+                    -- A note the extension cannot take, if a known-good note still extracts;
+                    -- otherwise the extension's own fault, which must stop the fill rather than
+                    -- mark every row failed.
+                    PERFORM @extschema@.extract_entities_json('Took aspirin.');
+                    one_result := pg_catalog.jsonb_build_object('error', SQLERRM, 'sqlstate', SQLSTATE);
+                    failed := failed OPERATOR(pg_catalog.+) 1;
+                END;
+                EXECUTE update_rows INTO one_written, one_stuck_oids, one_stuck_ids
+                    USING locked_oids[i:i], locked_ids[i:i], ARRAY[one_result];
+                written := written OPERATOR(pg_catalog.+) one_written;
+                stuck_oids := stuck_oids OPERATOR(pg_catalog.||) one_stuck_oids;
+                stuck_ids := stuck_ids OPERATOR(pg_catalog.||) one_stuck_ids;
+            END LOOP;
+        END;
+        stuck_oids := COALESCE(stuck_oids, '{}');
+        stuck_ids := COALESCE(stuck_ids, '{}');
+    END IF;
+    UPDATE @extschema@.clinical_ner_populate_runs AS r
+    SET rows_done = r.rows_done OPERATOR(pg_catalog.+) written,
+        rows_left = pg_catalog.int8larger(r.rows_left OPERATOR(pg_catalog.-) written, 0),
+        rows_failed = r.rows_failed OPERATOR(pg_catalog.+) failed,
+        updated_at = pg_catalog.clock_timestamp()
+    WHERE r.run_id OPERATOR(pg_catalog.=) run;
+END
+$$;
+
+CREATE OR REPLACE PROCEDURE populate_entities(
+    relation regclass,
+    note_column name,
+    entities_column name DEFAULT 'entities',
+    batch_size integer DEFAULT 64
+)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    run bigint;
+    total bigint;
+    pending_oids oid[] := '{}';
+    pending_ids tid[] := '{}';
+    -- Rows written whose column stayed NULL: never selected again by this call.
+    stuck_oids oid[] := '{}';
+    stuck_ids tid[] := '{}';
+    listed record;
+    batch record;
+    started timestamptz := pg_catalog.clock_timestamp();
+    last_notice timestamptz := pg_catalog.clock_timestamp();
+    progress record;
+    unfilled text;  -- the FROM and WHERE of the rows still to fill
+    dropped constant text := 'clinical_ner: the extension was dropped while populate_entities ran';
+    dropped_hint constant text :=
+        'Rows written so far are kept; after CREATE EXTENSION clinical_ner, call populate_entities again to fill the rest.';
+BEGIN
+    IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 OR batch_size OPERATOR(pg_catalog.>) 10000 THEN
+        RAISE EXCEPTION 'batch_size must be between 1 and 10000';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_class AS c
+                   WHERE c.oid OPERATOR(pg_catalog.=) relation
+                     AND c.relkind OPERATOR(pg_catalog.=) ANY (CAST('{r,p}' AS pg_catalog."char"[]))) THEN
+        RAISE EXCEPTION '% is not a table', relation;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a
+                   JOIN pg_catalog.pg_type AS t ON t.oid OPERATOR(pg_catalog.=) a.atttypid
+                   WHERE a.attrelid OPERATOR(pg_catalog.=) relation
+                     AND a.attname OPERATOR(pg_catalog.=) note_column
+                     AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+                     AND t.typcategory OPERATOR(pg_catalog.=) 'S') THEN
+        RAISE EXCEPTION '% has no text column %', relation, pg_catalog.quote_ident(note_column);
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a
+                   WHERE a.attrelid OPERATOR(pg_catalog.=) relation
+                     AND a.attname OPERATOR(pg_catalog.=) entities_column
+                     AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+                     AND a.atttypid OPERATOR(pg_catalog.=) CAST('pg_catalog.jsonb' AS pg_catalog.regtype)) THEN
+        RAISE EXCEPTION '% has no jsonb column %', relation, pg_catalog.quote_ident(entities_column)
+            USING HINT = pg_catalog.format('ALTER TABLE %s ADD COLUMN %I jsonb', relation, entities_column);
+    END IF;
+
+    unfilled := pg_catalog.format('FROM %1$s WHERE %3$I IS NULL AND %2$I IS NOT NULL',
+                                  relation, note_column, entities_column);
+    EXECUTE 'SELECT pg_catalog.count(*) ' OPERATOR(pg_catalog.||) unfilled INTO total;
+    INSERT INTO @extschema@.clinical_ner_populate_runs
+        (relation, note_column, entities_column, backend_start, rows_left)
+    VALUES (relation, note_column, entities_column,
+            (SELECT a.backend_start FROM pg_catalog.pg_stat_activity AS a
+             WHERE a.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid()),
+            total)
+    RETURNING run_id INTO run;
+    COMMIT;
+
+    -- First the rows that were unfinished at the start, in physical order and found by TID, so that
+    -- the cost stays linear in the table; then any that this pass missed (inserted meanwhile, or moved
+    -- by a concurrent update), until a batch finds none. The listing query is kept across COMMIT.
+    --
+    -- Each batch transaction first locks the runs table: DROP EXTENSION then waits for the batch to
+    -- commit instead of removing the functions it calls, and once the extension has gone the lock says
+    -- so. The lock has to be taken here, not in clinical_ner_fill_batch: a call to a dropped function
+    -- fails with an internal error. PL/pgSQL cannot leave a FOR loop over a query and come back, so
+    -- the batch step appears twice, in the listing's loop and in the loop after it.
+    FOR listed IN EXECUTE 'SELECT tableoid AS table_oid, ctid AS row_id ' OPERATOR(pg_catalog.||) unfilled
+    LOOP
+        pending_oids := pending_oids OPERATOR(pg_catalog.||) listed.table_oid;
+        pending_ids := pending_ids OPERATOR(pg_catalog.||) listed.row_id;
+        CONTINUE WHEN pg_catalog.cardinality(pending_ids) OPERATOR(pg_catalog.<) batch_size;
+        BEGIN
+            LOCK TABLE @extschema@.clinical_ner_populate_runs IN ROW EXCLUSIVE MODE;
+        EXCEPTION WHEN undefined_table THEN
+            RAISE EXCEPTION USING MESSAGE = dropped, HINT = dropped_hint, ERRCODE = 'object_not_in_prerequisite_state';
+        END;
+        batch := @extschema@.clinical_ner_fill_batch(run, relation, note_column, entities_column,
+                                                    pending_oids, pending_ids, NULL, NULL, batch_size);
+        stuck_oids := stuck_oids OPERATOR(pg_catalog.||) batch.stuck_oids;
+        stuck_ids := stuck_ids OPERATOR(pg_catalog.||) batch.stuck_ids;
+        COMMIT;
+        pending_oids := '{}';
+        pending_ids := '{}';
+        IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) last_notice
+               OPERATOR(pg_catalog.>) CAST('5 seconds' AS pg_catalog.interval) THEN
+            SELECT r.rows_done AS done, r.rows_left AS left_to_do INTO progress
+            FROM @extschema@.clinical_ner_populate_runs AS r WHERE r.run_id OPERATOR(pg_catalog.=) run;
+            RAISE NOTICE 'populate_entities: % rows done, % left, % notes/s', progress.done, progress.left_to_do,
+                pg_catalog.round(CAST(CAST(progress.done AS pg_catalog.float8) OPERATOR(pg_catalog./)
+                    pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started)
+                    AS pg_catalog.numeric), 1);
+            last_notice := pg_catalog.clock_timestamp();
+        END IF;
+    END LOOP;
+    -- What is left of the listing, then the rows it missed, until a batch writes none.
+    LOOP
+        BEGIN
+            LOCK TABLE @extschema@.clinical_ner_populate_runs IN ROW EXCLUSIVE MODE;
+        EXCEPTION WHEN undefined_table THEN
+            RAISE EXCEPTION USING MESSAGE = dropped, HINT = dropped_hint, ERRCODE = 'object_not_in_prerequisite_state';
+        END;
+        IF pg_catalog.cardinality(pending_ids) OPERATOR(pg_catalog.>) 0 THEN
+            batch := @extschema@.clinical_ner_fill_batch(run, relation, note_column, entities_column,
+                                                        pending_oids, pending_ids, NULL, NULL, batch_size);
+            pending_oids := '{}';
+            pending_ids := '{}';
+        ELSE
+            batch := @extschema@.clinical_ner_fill_batch(run, relation, note_column, entities_column,
+                                                        NULL, NULL, stuck_oids, stuck_ids, batch_size);
+            EXIT WHEN batch.written OPERATOR(pg_catalog.=) 0;
+        END IF;
+        stuck_oids := stuck_oids OPERATOR(pg_catalog.||) batch.stuck_oids;
+        stuck_ids := stuck_ids OPERATOR(pg_catalog.||) batch.stuck_ids;
+        COMMIT;
+    END LOOP;
+
+    EXECUTE 'SELECT pg_catalog.count(*) ' OPERATOR(pg_catalog.||) unfilled INTO total;
+    UPDATE @extschema@.clinical_ner_populate_runs AS r
+    SET rows_left = total, updated_at = pg_catalog.clock_timestamp(), finished_at = pg_catalog.clock_timestamp()
+    WHERE r.run_id OPERATOR(pg_catalog.=) run
+    RETURNING r.rows_done AS done, r.rows_failed AS failed INTO progress;
+    COMMIT;
+    RAISE NOTICE 'populate_entities: % rows done in % s, % notes/s', progress.done,
+        pg_catalog.round(CAST(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started)
+                              AS pg_catalog.numeric), 1),
+        pg_catalog.round(CAST(CAST(progress.done AS pg_catalog.float8) OPERATOR(pg_catalog./)
+            pg_catalog.float8larger(pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started), 0.001)
+            AS pg_catalog.numeric), 1);
+    IF progress.failed OPERATOR(pg_catalog.>) 0 THEN
+        RAISE WARNING 'populate_entities: notes that could not be extracted: %; their % column holds {"error", "sqlstate"} instead of an array',
+            progress.failed, pg_catalog.quote_ident(entities_column)
+            USING HINT = pg_catalog.format('SELECT %2$I->>''error'' FROM %1$s WHERE jsonb_typeof(%2$I) = ''object''; set them to NULL to try again',
+                                           relation, entities_column);
+    END IF;
+    IF pg_catalog.cardinality(stuck_ids) OPERATOR(pg_catalog.>) 0 THEN
+        RAISE WARNING 'populate_entities: % rows were written but their % column is NULL again (a trigger on %?); this call did not try them again',
+            pg_catalog.cardinality(stuck_ids), pg_catalog.quote_ident(entities_column), relation;
+    END IF;
+    IF total OPERATOR(pg_catalog.>) pg_catalog.cardinality(stuck_ids) THEN
+        RAISE NOTICE 'populate_entities: % rows were held by other sessions or inserted meanwhile; call it again to fill them',
+            total OPERATOR(pg_catalog.-) pg_catalog.cardinality(stuck_ids);
+    END IF;
+END
+$$;
