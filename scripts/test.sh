@@ -2,7 +2,7 @@
 # Every test: set up (scripts/setup.sh), then the Rust tests (engine on the real model, training
 # readers, metrics, merge rules and teachers on the real corpora, the LLM client against a real local
 # LLM server), the SQL regression tests and the fault and load tests
-# against the local cluster, the PHI check of the server log, and the Python training tests with
+# against the local cluster, large notes on a memory-limited cluster, the PHI check of the server log, and the Python training tests with
 # smoke runs (first model, domain pre-training, site adaptation), a coordinator with two shard clusters
 # (postgres_fdw), and a cluster with the shared inference worker. Ends with one line:
 # "N passed, N failed" (suites).
@@ -41,7 +41,7 @@ sql_regression_tests() {
 
 no_phi_in_server_log() {
     local logs=("$CLUSTER_DIR/postgres.log") log
-    for log in "$CLUSTER_DIR"/shard*/postgres.log "$CLUSTER_DIR"/worker/postgres.log; do [ -f "$log" ] && logs+=("$log"); done
+    for log in "$CLUSTER_DIR"/shard*/postgres.log "$CLUSTER_DIR"/worker/postgres.log "$CLUSTER_DIR"/memory/postgres.log; do [ -f "$log" ] && logs+=("$log"); done
     if grep -q "PHI-MARKER" "${logs[@]}"; then
         echo "note text reached a server log:" >&2
         grep -c "PHI-MARKER" "${logs[@]}" >&2
@@ -110,7 +110,8 @@ trap '"$ROOT/scripts/llm-server.sh" stop' EXIT
 suite "Rust tests: engine on the real model, training tools on the real corpora and a real local LLM" rust_tests
 "$ROOT/scripts/cluster.sh" start
 suite "SQL regression tests (pg_regress, real cluster)" sql_regression_tests
-suite "faults and load (terminate, SIGKILL, interrupted fills, memory over 2,000 calls, 8 clients)" "$ROOT/tests/faults/run.sh" 20 2000
+suite "faults and load (terminate, SIGKILL, interrupted fills, DROP EXTENSION mid-fill, memory over 2,000 calls, 8 clients)" "$ROOT/tests/faults/run.sh" 20 2000
+suite "large notes on a cluster limited to 1 GiB per process (no crash, cancels in time, memory per byte)" "$ROOT/tests/faults/memory_limit.sh"
 suite "multi-node: postgres_fdw coordinator and two shard clusters" "$ROOT/tests/multinode/run.sh"
 suite "shared inference worker (its own cluster: same results, faults, restarts)" "$ROOT/tests/inference_worker/run.sh"
 suite "PHI: server logs free of note text" no_phi_in_server_log

@@ -3,7 +3,8 @@
 # fail: an ONNX Runtime library too old for the engine (a clear error), a model folder replaced while a
 # session uses it (kept whole; a half-written one refused), a terminated backend, a
 # backend killed with SIGKILL (the server restarts, committed rows stay), populate_entities cancelled
-# and killed mid-fill and then resumed (no row lost or done twice), private memory over many calls,
+# and killed mid-fill and then resumed (no row lost or done twice), DROP EXTENSION during a fill (a
+# clear error, no half-written row), private memory over many calls,
 # and 8 concurrent clients (no errors, the same results as one client).
 # Usage: tests/faults/run.sh [LOAD_SECONDS=20] [CALLS=2000]   (the longer run: 300 10000)
 source "$(dirname "$0")/../../scripts/common.sh"
@@ -72,7 +73,8 @@ echo "the running session kept model $shipped_version whole; a half-written fold
 
 step "pg_terminate_backend during an extraction"
 started="$(sql "SELECT pg_postmaster_start_time()")"
-psql -X -d "$DB" -c "SELECT /* fault-probe */ count(*) FROM extract_entities($LONG_NOTE)" > "$CLUSTER_DIR/terminated.out" 2>&1 &
+psql -X -d "$DB" -c "SET clinical_ner.max_note_size = '8MB'" \
+    -c "SELECT /* fault-probe */ count(*) FROM extract_entities($LONG_NOTE)" > "$CLUSTER_DIR/terminated.out" 2>&1 &
 client=$!
 pid="$(wait_until_active)"
 sql "SELECT pg_terminate_backend($pid)" | grep -q t || fail "pg_terminate_backend refused"
@@ -85,7 +87,8 @@ echo "terminated backend $pid; server not restarted; next session extracts"
 
 step "SIGKILL of a backend during an extraction: the server resets, committed rows are kept"
 sql "CREATE TABLE committed_fill AS SELECT id, extract_medications(note) AS medications FROM sample_notes"
-psql -X -d "$DB" -c "SELECT /* fault-probe */ count(*) FROM extract_entities($LONG_NOTE)" > "$CLUSTER_DIR/killed.out" 2>&1 &
+psql -X -d "$DB" -c "SET clinical_ner.max_note_size = '8MB'" \
+    -c "SELECT /* fault-probe */ count(*) FROM extract_entities($LONG_NOTE)" > "$CLUSTER_DIR/killed.out" 2>&1 &
 client=$!
 pid="$(wait_until_active)"
 kill -9 "$pid"
@@ -138,6 +141,31 @@ sql "CALL populate_entities('fill_target', 'note', 'entities', 4)"
     || fail "$(sql "SELECT count(*) - count(DISTINCT id) FROM fill_audit") rows were filled twice"
 [ "$(sql "SELECT count(DISTINCT id) FROM fill_audit")" = "$total" ] || fail "rows never filled"
 echo "cancelled at $after_cancel of $total rows, killed at $after_kill; resumed: $total of $total rows filled, each once, equal to per-row results"
+
+step "DROP EXTENSION during a fill: it waits for the batch in flight, and the fill stops with a clear error"
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS ${DB}_dropped" -c "CREATE DATABASE ${DB}_dropped"
+dropped_sql() { psql -X -q -v ON_ERROR_STOP=1 -d "${DB}_dropped" -tAc "$1"; }
+dropped_sql "CREATE EXTENSION clinical_ner;
+     CREATE TABLE dropped_fill (id int PRIMARY KEY, note text, entities jsonb);
+     INSERT INTO dropped_fill SELECT i, repeat('Started metformin for type 2 diabetes; denies chest pain. ', 20) || i
+     FROM generate_series(1, 2000) AS i;"
+psql -X -d "${DB}_dropped" -c "CALL /* fault-probe */ populate_entities('dropped_fill', 'note', 'entities', 2)" \
+    > "$CLUSTER_DIR/dropped.out" 2>&1 &
+fill_client=$!
+for _ in $(seq 1 200); do
+    [ "$(dropped_sql "SELECT count(entities) FROM dropped_fill")" -ge 8 ] && break
+    sleep 0.1
+done
+dropped_sql "DROP EXTENSION clinical_ner"
+wait "$fill_client" && fail "the fill went on without its extension"
+grep -q "ERROR:  clinical_ner: the extension was dropped while populate_entities ran" "$CLUSTER_DIR/dropped.out" \
+    || fail "unexpected message: $(head -3 "$CLUSTER_DIR/dropped.out")"
+written="$(dropped_sql "SELECT count(entities) FROM dropped_fill")"
+[ "$written" -ge 8 ] && [ "$written" -lt 2000 ] || fail "$written rows written"
+[ "$(dropped_sql "SELECT count(*) FROM dropped_fill WHERE entities IS NOT NULL AND jsonb_typeof(entities) <> 'array'")" = 0 ] \
+    || fail "a row was half-written"
+psql -X -q -d postgres -c "DROP DATABASE ${DB}_dropped"
+echo "DROP EXTENSION waited for the batch in flight; the fill stopped with a clear error after $written of 2000 rows, each whole"
 
 step "resident memory over $CALLS calls in one backend: flat after warm-up (no leak)"
 # Private memory (RssAnon) after a warm-up of 500 calls, then after every $CALLS / 4 more.

@@ -9,6 +9,7 @@ pub mod sections;
 pub mod sentences;
 pub mod words;
 
+use std::cell::OnceCell;
 use std::ops::Range;
 
 pub use assertion::{Assertion, AssertionRules, SentenceTriggers};
@@ -18,18 +19,20 @@ use sections::Heading;
 use words::Word;
 
 /// A note split into words, sentences and sections, ready to answer for any entity of it.
-pub struct NoteContext {
+pub struct NoteContext<'rules> {
+    rules: &'rules AssertionRules,
     words: Vec<Word>,
     headings: Vec<Heading>,
     /// Word positions of each sentence, in order.
     sentences: Vec<Range<usize>>,
-    /// The assertion triggers of each sentence.
-    triggers: Vec<SentenceTriggers>,
+    /// The assertion triggers of each sentence, found when an entity of the sentence is first asked
+    /// about: their index costs memory per word, and most sentences of a long note hold no entity.
+    triggers: Vec<OnceCell<SentenceTriggers>>,
 }
 
-impl NoteContext {
+impl<'rules> NoteContext<'rules> {
     /// `rules` decide the assertion status of the note's entities.
-    pub fn new(text: &str, rules: &AssertionRules) -> NoteContext {
+    pub fn new(text: &str, rules: &'rules AssertionRules) -> NoteContext<'rules> {
         let words = words::words(text);
         let headings = sections::headings(text);
         // A heading neither joins the sentence before it nor reaches into its section's text.
@@ -45,11 +48,9 @@ impl NoteContext {
                 first..end
             })
             .collect();
-        let triggers = sentences
-            .iter()
-            .map(|sentence| rules.prepare(&words[sentence.clone()]))
-            .collect();
+        let triggers = sentences.iter().map(|_| OnceCell::new()).collect();
         NoteContext {
+            rules,
             words,
             headings,
             sentences,
@@ -71,7 +72,9 @@ impl NoteContext {
             return Assertion::Present;
         };
         let in_sentence = first - sentence.start..end.min(sentence.end) - sentence.start;
-        self.triggers[index].assertion(in_sentence, self.section(entity))
+        self.triggers[index]
+            .get_or_init(|| self.rules.prepare(&self.words[sentence.clone()]))
+            .assertion(in_sentence, self.section(entity))
     }
 }
 

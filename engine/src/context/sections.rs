@@ -179,20 +179,26 @@ pub struct Heading {
     pub chars: Range<usize>,
 }
 
-/// The headings of a note, in order.
+/// The headings of a note, in order. One pass over the text, holding nothing per character.
 pub fn headings(text: &str) -> Vec<Heading> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut found = Vec::new();
-    let mut position = 0;
-    while position < chars.len() {
-        if let Some(boundary) = heading_boundary(&chars, position) {
-            if let Some(heading) = heading_at(&chars, position, boundary) {
-                position = heading.chars.end;
+    let mut found: Vec<Heading> = Vec::new();
+    // The last character before the current one that is not a space or a tab.
+    let mut previous_visible: Option<char> = None;
+    for (position, (byte, character)) in text.char_indices().enumerate() {
+        let inside_a_heading = found.last().is_some_and(|h| position < h.chars.end);
+        if !inside_a_heading && character.is_alphabetic() {
+            let boundary = match previous_visible {
+                None | Some('\n') | Some('\r') => Some(Boundary::LineStart),
+                Some(',') | Some('.') | Some(';') => Some(Boundary::AfterPunctuation),
+                _ => None,
+            };
+            if let Some(heading) = boundary.and_then(|b| heading_at(&text[byte..], position, b)) {
                 found.push(heading);
-                continue;
             }
         }
-        position += 1;
+        if character != ' ' && character != '\t' {
+            previous_visible = Some(character);
+        }
     }
     found
 }
@@ -210,28 +216,15 @@ enum Boundary {
     AfterPunctuation,
 }
 
-fn heading_boundary(chars: &[char], position: usize) -> Option<Boundary> {
-    if !chars[position].is_alphabetic() {
+/// The heading that starts `rest` (at character `start` of the note), if its words before the colon
+/// name a section.
+fn heading_at(rest: &str, start: usize, boundary: Boundary) -> Option<Heading> {
+    let head: Vec<char> = rest.chars().take(LONGEST_HEADING + 1).collect();
+    let colon = head.iter().position(|&c| c == ':' || c == '\n')?;
+    if head[colon] != ':' {
         return None;
     }
-    let before = chars[..position]
-        .iter()
-        .rev()
-        .find(|c| **c != ' ' && **c != '\t');
-    match before {
-        None | Some('\n') | Some('\r') => Some(Boundary::LineStart),
-        Some(',') | Some('.') | Some(';') => Some(Boundary::AfterPunctuation),
-        _ => None,
-    }
-}
-
-fn heading_at(chars: &[char], start: usize, boundary: Boundary) -> Option<Heading> {
-    let limit = chars.len().min(start + LONGEST_HEADING + 1);
-    let colon = (start..limit).find(|&i| chars[i] == ':' || chars[i] == '\n')?;
-    if chars[colon] != ':' {
-        return None;
-    }
-    let phrase: String = chars[start..colon].iter().collect();
+    let phrase: String = head[..colon].iter().collect();
     if boundary == Boundary::AfterPunctuation && phrase.chars().any(char::is_lowercase) {
         return None;
     }
@@ -246,7 +239,7 @@ fn heading_at(chars: &[char], start: usize, boundary: Boundary) -> Option<Headin
         .1;
     Some(Heading {
         section,
-        chars: start..colon + 1,
+        chars: start..start + colon + 1,
     })
 }
 

@@ -12,76 +12,117 @@ const TITLES: &[&str] = &["dr", "mr", "mrs", "ms", "prof", "st", "vs", "no"];
 
 /// Character ranges of the sentences, in order, covering every non-blank character once. `breaks`
 /// are extra positions where a sentence must start (section headings).
+///
+/// Two passes over the text, holding nothing per character: the first finds where sentences end,
+/// the second trims each to its first and last visible character. Whether a full stop or a line break
+/// ends a sentence can depend on the next visible character, however far away: such a candidate waits
+/// until that character arrives, so that a long run of blank lines costs one step per character.
 pub fn sentences(text: &str, breaks: &[usize]) -> Vec<Range<usize>> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut ends = vec![false; chars.len() + 1];
-    for (i, &c) in chars.iter().enumerate() {
-        let ends_here = match c {
-            '?' | '!' => true,
-            '.' => full_stop_ends_sentence(&chars, i),
-            '\n' => line_break_ends_sentence(&chars, i),
-            _ => false,
-        };
-        if ends_here {
-            ends[i + 1] = true;
-        }
-    }
-    for &position in breaks {
-        if position <= chars.len() {
-            ends[position] = true;
-        }
-    }
-    let mut sentences = Vec::new();
-    let mut start = 0;
-    for (position, &ends_here) in ends.iter().enumerate().skip(1) {
-        if ends_here || position == chars.len() {
-            push_trimmed(&chars, start..position, &mut sentences);
-            start = position;
-        }
-    }
-    sentences
+    let mut ends = sentence_ends(text);
+    let length = text.chars().count();
+    ends.extend(breaks.iter().copied().filter(|&p| p <= length));
+    ends.push(length);
+    ends.sort_unstable();
+    ends.dedup();
+    trimmed(text, &ends)
 }
 
-fn push_trimmed(chars: &[char], range: Range<usize>, sentences: &mut Vec<Range<usize>>) {
-    let blank = |&i: &usize| chars[i].is_whitespace();
-    let start = range.clone().find(|i| !blank(i));
-    let end = range.clone().rev().find(|i| !blank(i));
-    if let (Some(start), Some(end)) = (start, end) {
-        sentences.push(start..end + 1);
+/// Positions after which a sentence ends, found in one pass (not sorted: a waiting full stop may be
+/// settled after a later line break).
+fn sentence_ends(text: &str) -> Vec<usize> {
+    let mut ends = Vec::new();
+    // Line breaks waiting for the next visible character; full stops waiting for the next one that
+    // is not blank nor a comma. Each ends a sentence unless that character is lower case.
+    let mut waiting_breaks: Vec<usize> = Vec::new();
+    let mut waiting_stops: Vec<usize> = Vec::new();
+    // The letters and digits just before the current character, lower-cased, while few enough to be
+    // a title or an initial.
+    let mut word = String::new();
+    let mut word_length = 0usize;
+    let mut before: Option<char> = None;
+    let mut chars = text.chars().enumerate().peekable();
+    while let Some((position, c)) = chars.next() {
+        if !c.is_whitespace() {
+            let ends_if = !c.is_lowercase();
+            if ends_if {
+                ends.extend(waiting_breaks.iter().map(|&p| p + 1));
+            }
+            waiting_breaks.clear();
+            if c != ',' {
+                if ends_if {
+                    ends.extend(waiting_stops.iter().map(|&p| p + 1));
+                }
+                waiting_stops.clear();
+            }
+        }
+        let after = chars.peek().map(|&(_, c)| c);
+        match c {
+            '?' | '!' => ends.push(position + 1),
+            '.' if full_stop_may_end_sentence(before, after, &word, word_length) => {
+                waiting_stops.push(position)
+            }
+            '\n' => waiting_breaks.push(position),
+            _ => {}
+        }
+        if c.is_alphanumeric() {
+            word_length += 1;
+            if word_length <= LONGEST_TITLE {
+                word.extend(c.to_lowercase());
+            }
+        } else {
+            word.clear();
+            word_length = 0;
+        }
+        before = Some(c);
     }
+    // Nothing visible follows these: they end their sentences.
+    ends.extend(waiting_breaks.iter().chain(&waiting_stops).map(|&p| p + 1));
+    ends
 }
 
-fn full_stop_ends_sentence(chars: &[char], at: usize) -> bool {
-    let before = at.checked_sub(1).map(|i| chars[i]);
-    let after = chars.get(at + 1).copied();
+/// Letters in the longest title of [`TITLES`].
+const LONGEST_TITLE: usize = 4;
+
+/// Whether a full stop ends its sentence, as far as the characters next to it tell: not inside a
+/// number, not before anything but blank, a comma, a quote or a bracket, not after a title or an
+/// initial (`word`, the letters and digits before it, `word_length` of them).
+fn full_stop_may_end_sentence(
+    before: Option<char>,
+    after: Option<char>,
+    word: &str,
+    word_length: usize,
+) -> bool {
     if before.is_some_and(|c| c.is_ascii_digit()) && after.is_some_and(|c| c.is_ascii_digit()) {
         return false;
     }
     if !after.is_none_or(|c| c.is_whitespace() || c == ',' || c == '"' || c == ')') {
         return false;
     }
-    let word_start = (0..at)
-        .rev()
-        .find(|&i| !chars[i].is_alphanumeric())
-        .map_or(0, |i| i + 1);
-    let word: String = chars[word_start..at]
-        .iter()
-        .collect::<String>()
-        .to_lowercase();
-    let is_initial = word.chars().count() == 1 && word.chars().all(char::is_alphabetic);
-    if is_initial || TITLES.contains(&word.as_str()) {
-        return false;
-    }
-    // "approx. three": the text goes on in lower case, so this was an abbreviation.
-    let next_visible = chars[at + 1..]
-        .iter()
-        .find(|c| !c.is_whitespace() && **c != ',');
-    !next_visible.is_some_and(|c| c.is_lowercase())
+    let is_initial = word_length == 1 && word.chars().all(char::is_alphabetic);
+    let is_title = word_length <= LONGEST_TITLE && TITLES.contains(&word);
+    !(is_initial || is_title)
 }
 
-fn line_break_ends_sentence(chars: &[char], at: usize) -> bool {
-    let next_visible = chars[at + 1..].iter().find(|c| !c.is_whitespace());
-    !next_visible.is_some_and(|c| c.is_lowercase())
+/// The sentences between consecutive `ends` (sorted, the last the text's length), each trimmed to
+/// its visible characters; blank ones are dropped.
+fn trimmed(text: &str, ends: &[usize]) -> Vec<Range<usize>> {
+    let mut sentences = Vec::new();
+    let mut next_end = ends.iter().copied().filter(|&e| e > 0).peekable();
+    let mut visible: Option<Range<usize>> = None;
+    for (position, c) in text.chars().enumerate() {
+        while next_end.peek().is_some_and(|&e| e <= position) {
+            sentences.extend(visible.take());
+            next_end.next();
+        }
+        if !c.is_whitespace() {
+            match visible.as_mut() {
+                Some(range) => range.end = position + 1,
+                None => visible = Some(position..position + 1),
+            }
+        }
+    }
+    sentences.extend(visible);
+    sentences
 }
 
 #[cfg(test)]
@@ -135,6 +176,16 @@ mod tests {
         let text = "Ödem HISTORY: none";
         let found = sentences(text, &[5]);
         assert_eq!(found, vec![0..4, 5..18]);
+    }
+
+    #[test]
+    fn long_blank_runs_cost_one_step_per_character() {
+        // 0.4.0 looked ahead from every line break to the next visible character: quadratic here.
+        let text = format!("Denies fever.{}Took aspirin.{}", "\n".repeat(2_000_000), ". ,".repeat(500_000));
+        let started = std::time::Instant::now();
+        let found = sentences(&text, &[]);
+        assert_eq!(found.len(), 2 + 500_000);
+        assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
     }
 
     #[test]
