@@ -8,7 +8,8 @@ it into character offsets and checks it:
     check ID [--dir D] parse D/ID.tsv, map every line to offsets, print the note with its marks and
                        every problem (a mention not found, overlaps, a string marked in one place and
                        left unmarked in another)
-    compile            every finished note -> gold.jsonl (offsets in characters, as SQL counts them)
+    compile            every finished note -> train.jsonl, dev.jsonl, test.jsonl (offsets in characters,
+                       as SQL counts them)
     agree A B          agreement of two independent annotation folders (strict and lenient F1 per type)
     diff A B ID        their disagreements on one note, for adjudication
     select             the 600 notes and their split (run once; the result is committed)
@@ -233,9 +234,13 @@ def cmd_check(args) -> int:
 
 
 def cmd_compile(args) -> int:
+    """Every finished note -> SPLIT.jsonl (train, dev, test) in the corpus folder, in the JSON-lines
+    format the Rust readers take (`training/src/readers/jsonl.rs`): id, text, spans with character
+    offsets and type; kind and specialty ride along."""
     notes = load_notes()
     folder = ANNOTATIONS / "final"
-    out, missing, failed = [], [], []
+    out: dict[str, list[dict]] = {"train": [], "dev": [], "test": []}
+    missing, failed = [], []
     for note_id, note in notes.items():
         entities, problems, done = parse(note, folder / f"{note_id}.tsv")
         if not done:
@@ -244,22 +249,21 @@ def cmd_compile(args) -> int:
         if problems:
             failed.append(note_id)
             continue
-        out.append({"id": note_id, "split": note["split"], "kind": note["kind"],
-                    "specialty": note["specialty"], "text": note["text"],
-                    "entities": [{k: e[k] for k in ("start", "end", "type")} for e in entities]})
+        out[note["split"]].append({
+            "id": note_id, "kind": note["kind"], "specialty": note["specialty"], "text": note["text"],
+            "spans": [{k: e[k] for k in ("start", "end", "type")} for e in entities]})
     if failed:
         print(f"notes with problems (run check): {' '.join(failed)}", file=sys.stderr)
         return 1
-    if missing and not args.partial:
+    if missing:
         print(f"{len(missing)} notes not finished, e.g. {' '.join(missing[:5])}", file=sys.stderr)
         return 1
-    with (CORPUS / "gold.jsonl").open("w", encoding="utf-8") as f:
-        for row in out:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    counts = Counter((row["split"], e["type"]) for row in out for e in row["entities"])
-    print(f"{len(out)} notes written to {CORPUS / 'gold.jsonl'}")
-    for split in ("train", "dev", "test"):
-        print(f"  {split}: " + ", ".join(f"{t} {counts[(split, t)]}" for t in TYPES.values()))
+    for split, rows in out.items():
+        with (CORPUS / f"{split}.jsonl").open("w", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        counts = Counter(span["type"] for row in rows for span in row["spans"])
+        print(f"{split}: {len(rows)} notes, " + ", ".join(f"{t} {counts[t]}" for t in TYPES.values()))
     return 0
 
 
@@ -437,7 +441,7 @@ def main() -> int:
     p = sub.add_parser("show"); p.add_argument("ids", nargs="+"); p.set_defaults(run=cmd_show)
     p = sub.add_parser("check"); p.add_argument("ids", nargs="+"); p.add_argument("--dir")
     p.add_argument("--quiet", action="store_true", help="problems only, not the marked note"); p.set_defaults(run=cmd_check)
-    p = sub.add_parser("compile"); p.add_argument("--partial", action="store_true"); p.set_defaults(run=cmd_compile)
+    p = sub.add_parser("compile"); p.set_defaults(run=cmd_compile)
     p = sub.add_parser("agree"); p.add_argument("a"); p.add_argument("b"); p.set_defaults(run=cmd_agree)
     p = sub.add_parser("diff"); p.add_argument("a"); p.add_argument("b"); p.add_argument("ids", nargs="+")
     p.set_defaults(run=cmd_diff)

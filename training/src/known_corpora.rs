@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use clinical_ner_engine::EntityType::{self, Disease, Medication, Symptom};
 
 use crate::corpus::Corpus;
-use crate::readers::{brat, conll, pubtator};
+use crate::readers::{brat, conll, jsonl, pubtator};
 use crate::{Error, Result};
 
 /// Every name [`load`] accepts.
@@ -24,6 +24,9 @@ pub const NAMES: &[&str] = &[
     "psytar-dev",
     "psytar-test",
     "maccrobat2020-dev",
+    "mtsamples-gold-train",
+    "mtsamples-gold-dev",
+    "mtsamples-gold-test",
 ];
 
 /// `../shared/data` beside the repository this crate was built from, where the project keeps the
@@ -31,6 +34,13 @@ pub const NAMES: &[&str] = &[
 /// depend on the directory the command runs in.
 pub fn default_data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
+}
+
+/// The project's own gold set of MTSamples notes (`training/corpora/mtsamples-gold`, annotated by the
+/// project team following docs/annotation-guidelines.md, not by clinicians): it is in the repository,
+/// so it is found beside this crate rather than in the data folder.
+pub fn notes_gold_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpora/mtsamples-gold")
 }
 
 pub fn load(data_dir: &Path, name: &str) -> Result<Corpus> {
@@ -68,6 +78,10 @@ pub fn load(data_dir: &Path, name: &str) -> Result<Corpus> {
                 .join(file(["train", "dev", "test"], ".txt")?);
             (conll::read(&path, name, psytar)?, vec![Symptom])
         }
+        "mtsamples-gold" => {
+            let path = notes_gold_dir().join(file(["train", "dev", "test"], ".jsonl")?);
+            (jsonl::read(&path, notes_gold)?, vec![Medication, Disease, Symptom])
+        }
         // Only the development subset of MACCROBAT is in the data folder.
         "maccrobat2020" if split == "dev" => {
             let folder = data_dir.join("maccrobat2020-dev/brat");
@@ -83,6 +97,10 @@ pub fn load(data_dir: &Path, name: &str) -> Result<Corpus> {
         documents,
         labelled_types,
     })
+}
+
+fn notes_gold(label: &str) -> Option<EntityType> {
+    label.parse().ok()
 }
 
 fn bc5cdr(label: &str) -> Option<EntityType> {
