@@ -127,7 +127,7 @@ def first_model(args) -> int:
         rng = random.Random(hp.seed)
         for corpus, keep in zip(training, (12, 6, 150, 120)):
             corpus.documents = rng.sample(corpus.documents, min(keep, len(corpus.documents)))
-        dev = [subset(c, c.documents[:n]) for c, n in zip(dev, (4, 4, 40))]
+        dev = [subset(c, c.documents[:n]) for c, n in zip(dev, (2, 4, 4, 40))]
         test = []
         hp.max_steps = 20
         hp.batch_tokens = 1024

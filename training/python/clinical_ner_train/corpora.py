@@ -54,7 +54,12 @@ LICENCES = {
     "psytar": "CC BY 4.0",
     "maccrobat2020-dev": "CC BY 4.0 (per third-party reports, unverified)",
     "chia": "CC BY 4.0",
+    "mtsamples-gold": "CC0 (mtsamples.com asks for credit); annotated by the project team following "
+                      "docs/annotation-guidelines.md, not by clinicians",
 }
+# The project's own gold set of MTSamples notes, in the repository (training/corpora/mtsamples-gold),
+# compiled by training/annotation/annotate.py into the JSON lines the Rust readers take.
+NOTES_GOLD_DIR = Path(__file__).resolve().parents[2] / "corpora" / "mtsamples-gold"
 
 
 def resolve_overlaps(spans: list[Span]) -> list[Span]:
@@ -207,13 +212,26 @@ def chia(data_dir: Path, split: str) -> Corpus:
                   {"symptom": "disease"})
 
 
+def mtsamples_gold(data_dir: Path, split: str) -> Corpus:
+    """The note gold set's train, dev or test split (every type annotated; see its SOURCE.md)."""
+    corpus = read_dataset(NOTES_GOLD_DIR / f"{split}.jsonl")
+    return Corpus(f"mtsamples-gold-{split}", corpus.documents, frozenset(ENTITY_TYPES), LICENCES["mtsamples-gold"])
+
+
+def held_out_note_texts() -> set[str]:
+    """The texts of the note gold set's dev and test notes, which no training data may contain (MTSamples
+    holds some texts under several note ids, so texts, not ids, are compared)."""
+    return {d.text for split in ("dev", "test") for d in read_dataset(NOTES_GOLD_DIR / f"{split}.jsonl").documents}
+
+
 def load(data_dir: Path, name: str) -> Corpus:
-    """A known corpus by name: bc5cdr-, ncbi-disease-, psytar-, chia- with -train, -dev or -test, and
-    maccrobat2020-dev."""
+    """A known corpus by name: bc5cdr-, ncbi-disease-, psytar-, chia-, mtsamples-gold- with -train, -dev or
+    -test, and maccrobat2020-dev."""
     if name == "maccrobat2020-dev":
         return maccrobat(data_dir)
     family, _, split = name.rpartition("-")
-    readers = {"bc5cdr": bc5cdr, "ncbi-disease": ncbi_disease, "psytar": psytar, "chia": chia}
+    readers = {"bc5cdr": bc5cdr, "ncbi-disease": ncbi_disease, "psytar": psytar, "chia": chia,
+               "mtsamples-gold": mtsamples_gold}
     if family not in readers or split not in ("train", "dev", "test"):
         raise ValueError(f"unknown corpus {name!r}")
     return readers[family](data_dir, split)
@@ -236,7 +254,8 @@ def read_dataset(path: Path) -> Corpus:
 
 
 def mtsamples_sentences(data_dir: Path) -> list[Document]:
-    """Sentences of the MTSamples transcriptions, unannotated (CC0; mtsamples.com asks for credit).
+    """Sentences of the MTSamples transcriptions, unannotated (CC0; mtsamples.com asks for credit), but
+    for the note gold set's dev and test notes.
 
     The source runs section headers and list items into the text with stray commas ("...,HEADER:,  Text",
     "HEADER:  ,Text", "item one.,2. item two"); headers start a line as in a note, the commas go, and
@@ -245,9 +264,12 @@ def mtsamples_sentences(data_dir: Path) -> list[Document]:
     import csv
     import gzip
 
+    held_out = held_out_note_texts()
     documents: list[Document] = []
     with gzip.open(data_dir / "mtsamples" / "mtsamples.csv.gz", "rt", encoding="utf-8") as f:
         for row in csv.DictReader(f):
+            if row["transcription"].strip() in held_out:
+                continue
             text = re.sub(r",\s*(?=[A-Z][A-Z /&()-]+:)", "\n", row["transcription"])
             text = re.sub(r"([.:])\s*,\s*", r"\1 ", text)
             pieces = re.split(r"\n|(?<=[.!?])\s+(?=[A-Z0-9])", text)

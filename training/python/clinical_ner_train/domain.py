@@ -55,7 +55,9 @@ def unlabelled_texts(data_dir: Path) -> dict[str, list[str]]:
 
     sources: dict[str, list[str]] = {}
     with gzip.open(data_dir / "mtsamples" / "mtsamples.csv.gz", "rt", encoding="utf-8") as f:
-        sources["mtsamples"] = [row["transcription"] for row in csv.DictReader(f) if row["transcription"]]
+        held_out = corpora.held_out_note_texts()
+        sources["mtsamples"] = [row["transcription"] for row in csv.DictReader(f)
+                                if row["transcription"] and row["transcription"].strip() not in held_out]
     aci = data_dir / "aci-bench-and-mts-dialog"
     notes: list[str] = []
     for path in sorted((aci / "aci-bench" / "challenge_data").glob("*.csv")):
