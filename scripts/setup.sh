@@ -6,8 +6,9 @@ source "$(dirname "$0")/common.sh"
 
 install_system_packages() {
     # curl: scripts/llm-server.sh and scripts/distill.sh ask the local LLM server whether it is up;
-    # procps: the inference worker test and benchmark find the worker process with pgrep.
-    local packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config build-essential unzip curl procps)
+    # procps: the inference worker test and benchmark find the worker process with pgrep;
+    # wamerican: English words, which the linker never takes for misspellings.
+    local packages=(postgresql-15 postgresql-server-dev-15 libclang-dev clang pkg-config build-essential unzip curl procps wamerican)
     local missing=()
     for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
     [ ${#missing[@]} -eq 0 ] && return

@@ -8,6 +8,7 @@
 --   while its session stays connected, through clinical_ner_run_is_active(), and shows the pid.
 -- * populate_entities attempts each row once per call (a trigger that sets the column back to NULL
 --   no longer makes it loop for ever), and says clearly when the extension is dropped under it.
+-- * clinical_ner_link(mention, entity_type): the code a mention links to, as extract_entities gives it.
 -- Definitions below are those of sql/populate.sql and of the functions pgrx generates, so an upgraded
 -- database equals a fresh install (tests/pg_regress/sql/upgrade.sql).
 
@@ -24,6 +25,21 @@ ALTER FUNCTION extract_medications(text) SET search_path TO pg_catalog, pg_temp;
 ALTER FUNCTION extract_medications(text, boolean) SET search_path TO pg_catalog, pg_temp;
 ALTER FUNCTION extract_symptoms(text) SET search_path TO pg_catalog, pg_temp;
 ALTER FUNCTION extract_symptoms(text, boolean) SET search_path TO pg_catalog, pg_temp;
+
+CREATE  FUNCTION "clinical_ner_link"(
+	"mention" TEXT, /* NoteText < '_ > */
+	"entity_type" TEXT /* & str */
+) RETURNS TABLE (
+	"code_system" TEXT,  /* String */
+	"code" TEXT,  /* String */
+	"preferred_name" TEXT,  /* String */
+	"link_score" real,  /* f32 */
+	"link_method" TEXT  /* String */
+)
+IMMUTABLE STRICT PARALLEL SAFE COST 100
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'clinical_ner_link_wrapper';
 
 DROP POLICY own_runs ON clinical_ner_populate_runs;
 REVOKE INSERT, UPDATE ON clinical_ner_populate_runs FROM PUBLIC;

@@ -311,6 +311,49 @@ fn entities_json(entities: Vec<LinkedEntity>) -> JsonB {
     JsonB(serde_json::Value::Array(array))
 }
 
+/// The code a mention of this entity type links to, as `extract_entities` would give it: no row when
+/// nothing matches or no vocabulary is set. For linking terms from other sources (a problem list, a
+/// medication table) to the same codes as the notes.
+#[pg_extern(immutable, strict, parallel_safe, cost = 100)]
+#[search_path(pg_catalog, pg_temp)]
+fn clinical_ner_link(
+    mention: NoteText<'_>,
+    entity_type: &str,
+) -> TableIterator<
+    'static,
+    (
+        name!(code_system, String),
+        name!(code, String),
+        name!(preferred_name, String),
+        name!(link_score, f32),
+        name!(link_method, String),
+    ),
+> {
+    let mention = mention.read();
+    let Ok(entity_type) = entity_type.parse::<EntityType>() else {
+        pgrx::pg_sys::panic::ErrorReport::new(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!(
+                "{}entity_type must be medication, disease or symptom",
+                crate::errors::MESSAGE_PREFIX
+            ),
+            crate::errors::OWN_ERRORS,
+        )
+        .report(PgLogLevel::ERROR);
+        unreachable!("an ERROR does not return")
+    };
+    let link = with_vocabulary(|vocabulary| vocabulary.and_then(|v| v.link(mention, entity_type)));
+    TableIterator::new(link.map(|l| {
+        (
+            l.code_system,
+            l.code,
+            l.preferred_name,
+            l.score,
+            l.method.name().to_string(),
+        )
+    }))
+}
+
 /// The model this session uses: the shared worker's where it serves this session, else this backend's
 /// own (loading it if it is not loaded yet).
 #[pg_extern(volatile, parallel_safe)]

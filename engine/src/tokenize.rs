@@ -229,7 +229,11 @@ mod tests {
         let unbroken = "x".repeat(1000);
         let pieces: Vec<&str> = segments(&unbroken, 100, 10).collect();
         assert_eq!(pieces.concat(), unbroken);
-        assert!(pieces.iter().all(|p| p.len() <= 110), "{:?}", pieces.iter().map(|p| p.len()).collect::<Vec<_>>());
+        assert!(
+            pieces.iter().all(|p| p.len() <= 110),
+            "{:?}",
+            pieces.iter().map(|p| p.len()).collect::<Vec<_>>()
+        );
         // Punctuation is preferred to a cut inside a word, whitespace to both.
         let dotted = format!("{}.{} {}", "a".repeat(105), "b".repeat(20), "c".repeat(50));
         let pieces: Vec<&str> = segments(&dotted, 100, 10).collect();
@@ -287,9 +291,15 @@ mod tests {
             .filter(|&t| stretch.contains(&tokens.chars[t].start))
             .map(|t| tokens.ids[t])
             .collect();
-        assert!(middle.len() > 1 && middle.iter().all(|&id| id == unknown), "{middle:?}");
+        assert!(
+            middle.len() > 1 && middle.iter().all(|&id| id == unknown),
+            "{middle:?}"
+        );
         assert_eq!(tokens.char_range(0..1), 0..4);
-        assert_eq!(*tokens.chars.last().unwrap(), (note.len() - 4) as u32..note.len() as u32);
+        assert_eq!(
+            *tokens.chars.last().unwrap(),
+            (note.len() - 4) as u32..note.len() as u32
+        );
     }
 
     #[test]

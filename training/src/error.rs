@@ -66,6 +66,9 @@ pub enum Problem {
     UnknownId(String),
     #[error("no column named {0}")]
     MissingColumn(&'static str),
+    /// A vocabulary file's entry is wrong; vocabulary files hold no note text, so it may be quoted.
+    #[error("{0}")]
+    VocabularyEntry(String),
 }
 
 impl Problem {

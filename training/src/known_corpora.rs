@@ -80,7 +80,10 @@ pub fn load(data_dir: &Path, name: &str) -> Result<Corpus> {
         }
         "mtsamples-gold" => {
             let path = notes_gold_dir().join(file(["train", "dev", "test"], ".jsonl")?);
-            (jsonl::read(&path, notes_gold)?, vec![Medication, Disease, Symptom])
+            (
+                jsonl::read(&path, notes_gold)?,
+                vec![Medication, Disease, Symptom],
+            )
         }
         // Only the development subset of MACCROBAT is in the data folder.
         "maccrobat2020" if split == "dev" => {

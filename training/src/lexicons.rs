@@ -11,6 +11,10 @@ pub const DRUGBANK: &str = "lexicon-drugbank-open-vocabulary/drugbank_vocabulary
 pub const DISEASE_ONTOLOGY: &str = "lexicon-disease-ontology-reports/HumanDO.tsv";
 pub const HPO: &str = "lexicon-hpo/hpo_terms_synonyms.tsv";
 pub const SYMPTOM_ONTOLOGY: &str = "lexicon-symptom-ontology/symp_terms_synonyms.tsv";
+pub const DISEASE_ONTOLOGY_XREFS: &str = "lexicon-disease-ontology-reports/allXREFinDO.tsv";
+pub const HPO_OBO: &str = "lexicon-hpo/hp.obo";
+pub const MEDLINEPLUS_DRUGS: &str = "lexicon-drug-ner-dictionary/drugs_dictionary_medlineplus.csv";
+pub const MESH_DRUGS: &str = "lexicon-drug-ner-dictionary/drugs_dictionary_mesh.csv";
 
 /// HPO's root "Phenotypic abnormality": listed under itself, but no finding.
 const HPO_ROOT: &str = "HP:0000118";
@@ -56,6 +60,59 @@ pub fn disease_ontology(data_dir: &Path) -> Result<Vec<Concept>> {
             })
             .collect(),
     )
+}
+
+/// The UMLS concept ids that the Disease Ontology gives each of its diseases.
+pub fn disease_ontology_umls(data_dir: &Path) -> Result<Vec<(String, String)>> {
+    Ok(read_table(
+        &data_dir.join(DISEASE_ONTOLOGY_XREFS),
+        b'\t',
+        &["id", "xref"],
+    )?
+    .into_iter()
+    .filter_map(|row| {
+        let [id, xref] = <[String; 2]>::try_from(row).expect("two columns asked");
+        xref.strip_prefix("UMLS_CUI:")
+            .map(|cui| (id, cui.to_owned()))
+    })
+    .collect())
+}
+
+/// The UMLS concept ids that HPO gives each of its terms (`xref: UMLS:C…` lines of hp.obo).
+pub fn hpo_umls(data_dir: &Path) -> Result<Vec<(String, String)>> {
+    let text = crate::readers::read_text(&data_dir.join(HPO_OBO))?;
+    let mut pairs = Vec::new();
+    let mut current: Option<&str> = None;
+    for line in text.lines() {
+        if line.starts_with('[') {
+            current = None;
+        } else if let Some(id) = line.strip_prefix("id: ") {
+            current = Some(id.trim());
+        } else if let (Some(id), Some(cui)) = (current, line.strip_prefix("xref: UMLS:")) {
+            let cui = cui.split_whitespace().next().unwrap_or_default();
+            pairs.push((id.to_owned(), cui.to_owned()));
+        }
+    }
+    Ok(pairs)
+}
+
+/// Drug names with their brand names and synonyms, from MedlinePlus (`Common name`, `Synonyms`
+/// separated by `|`) and MeSH (`Common name`, `Synonyms`): (name, synonyms).
+pub fn drug_name_lists(data_dir: &Path) -> Result<Vec<(String, Vec<String>)>> {
+    let mut lists = Vec::new();
+    for file in [MEDLINEPLUS_DRUGS, MESH_DRUGS] {
+        for row in read_table(&data_dir.join(file), b',', &["Common name", "Synonyms"])? {
+            let [name, synonyms] = <[String; 2]>::try_from(row).expect("two columns asked");
+            let synonyms = synonyms
+                .split('|')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect();
+            lists.push((name, synonyms));
+        }
+    }
+    Ok(lists)
 }
 
 /// HPO terms under Phenotypic abnormality (its root excluded): names and exact synonyms, layperson

@@ -19,6 +19,7 @@ pub mod known_corpora;
 pub mod lexicons;
 pub mod link_eval;
 pub mod metrics;
+pub mod note_link_eval;
 pub mod predictions;
 pub mod readers;
 pub mod selection;

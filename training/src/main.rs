@@ -17,7 +17,8 @@ use clinical_ner_training::metrics::{self, Report, ScoreOptions, Scoreboard};
 use clinical_ner_training::readers::{self, notes, notes::CsvColumns};
 use clinical_ner_training::teachers::{self, Teacher, TeacherSources};
 use clinical_ner_training::{
-    assertion_eval, dataset, known_corpora, link_eval, predictions, selection, vocabulary,
+    assertion_eval, dataset, known_corpora, link_eval, note_link_eval, predictions, selection,
+    vocabulary,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -471,23 +472,20 @@ fn link_eval(data_dir: &Path, folder: Option<&Path>, markdown: Option<&Path>) ->
     let dev = link_eval::bc5cdr_mentions(data_dir, "dev")?;
     report += "Approximate-match threshold on bc5cdr-dev (above 1: no approximate step):\n\n| threshold | medication accuracy | medication precision | disease accuracy | disease precision |\n|---|---:|---:|---:|---:|\n";
     for threshold in [0.75, 0.80, 0.85, 0.90, 0.95, 1.01] {
-        loaded = loaded.with_approximate_threshold(threshold);
+        loaded = loaded.with_approximate_threshold(Some(threshold));
         let scores = link_eval::score(&loaded, &crosswalk, &dev);
         report += &format!(
             "| {threshold:.2} | {:.3} | {:.3} | {:.3} | {:.3} |\n",
             scores[0].accuracy, scores[0].precision, scores[1].accuracy, scores[1].precision
         );
     }
-    loaded = loaded.with_approximate_threshold(clinical_ner_engine::linking::APPROXIMATE_THRESHOLD);
+    loaded = loaded.with_approximate_threshold(None);
     for split in ["dev", "test"] {
         let mentions = link_eval::bc5cdr_mentions(data_dir, split)?;
         let scores = link_eval::score(&loaded, &crosswalk, &mentions);
         report += "\n";
         report += &link_eval::markdown(
-            &format!(
-                "bc5cdr-{split}, threshold {} (steps: correct/linked):",
-                clinical_ner_engine::linking::APPROXIMATE_THRESHOLD
-            ),
+            &format!("bc5cdr-{split}, the built-in thresholds (steps: correct/linked):"),
             &scores,
         );
         if split == "test" {
@@ -503,11 +501,48 @@ fn link_eval(data_dir: &Path, folder: Option<&Path>, markdown: Option<&Path>) ->
             }
         }
     }
+    let gold = note_link_eval::gold_path();
+    if gold.exists() {
+        report += &notes_link_report(loaded, &note_link_eval::read(&gold)?);
+    }
     print!("{report}");
     if let Some(path) = markdown {
         std::fs::write(path, &report)?;
     }
     Ok(())
+}
+
+/// The note linking gold set: the approximate step's threshold per type swept on the dev half (the
+/// right share, and the approximate step's precision, of each), then both halves at the built-in
+/// thresholds.
+fn notes_link_report(
+    mut loaded: clinical_ner_engine::linking::Vocabulary,
+    judged: &[note_link_eval::Judged],
+) -> String {
+    let mut report = String::from(
+        "\n## The note linking gold set\n\nApproximate-step threshold on the dev half (right share; approximate links right/linked):\n\n| threshold | medication | disease | symptom |\n|---|---|---|---|\n",
+    );
+    for threshold in [0.80, 0.85, 0.88, 0.90, 0.92, 0.95, 1.01] {
+        loaded = loaded.with_approximate_threshold(Some(threshold));
+        let scores = note_link_eval::score(&loaded, judged, "dev");
+        let cells: Vec<String> = scores
+            .iter()
+            .map(|s| {
+                let a = &s.steps["approximate"];
+                format!("{:.3}; {}/{}", s.right_share, a.right, a.linked)
+            })
+            .collect();
+        report += &format!("| {threshold:.2} | {} |\n", cells.join(" | "));
+    }
+    loaded = loaded.with_approximate_threshold(None);
+    for half in ["dev", "test"] {
+        report += "\n";
+        report += &note_link_eval::markdown(
+            &format!("Note linking gold set, {half} half, the built-in thresholds:"),
+            &note_link_eval::score(&loaded, judged, half),
+        );
+    }
+    report
 }
 
 fn section_stats(documents: &Documents) -> Outcome {

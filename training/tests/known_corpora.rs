@@ -19,6 +19,7 @@ type Counts = (&'static str, usize, &'static [(EntityType, usize)]);
 ///   because the stated mention count (5145) includes both copies.
 /// - psytar: sentences, and ADR + WD + SSI (DI is dropped): train 2500 + 334 + 239,
 ///   dev 293 + 40 + 29, test 750 + 70 + 72.
+/// - mtsamples-gold: the project's own note gold set, in this repository (`training/corpora/`).
 /// - maccrobat2020-dev: the subset table. In 24957905 a Disease_disorder span lies inside a
 ///   Sign_symptom span; the reader keeps both (270), where the Python reader keeps only the longer of
 ///   overlapping spans and has 269.
@@ -36,6 +37,21 @@ const EXPECTED: &[Counts] = &[
         "maccrobat2020-dev",
         40,
         &[(Medication, 245), (Disease, 270), (Symptom, 700)],
+    ),
+    (
+        "mtsamples-gold-train",
+        400,
+        &[(Medication, 2172), (Disease, 3558), (Symptom, 5762)],
+    ),
+    (
+        "mtsamples-gold-dev",
+        100,
+        &[(Medication, 610), (Disease, 897), (Symptom, 1533)],
+    ),
+    (
+        "mtsamples-gold-test",
+        100,
+        &[(Medication, 492), (Disease, 900), (Symptom, 1357)],
     ),
 ];
 

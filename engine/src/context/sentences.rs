@@ -181,7 +181,11 @@ mod tests {
     #[test]
     fn long_blank_runs_cost_one_step_per_character() {
         // 0.4.0 looked ahead from every line break to the next visible character: quadratic here.
-        let text = format!("Denies fever.{}Took aspirin.{}", "\n".repeat(2_000_000), ". ,".repeat(500_000));
+        let text = format!(
+            "Denies fever.{}Took aspirin.{}",
+            "\n".repeat(2_000_000),
+            ". ,".repeat(500_000)
+        );
         let started = std::time::Instant::now();
         let found = sentences(&text, &[]);
         assert_eq!(found.len(), 2 + 500_000);

@@ -1,15 +1,24 @@
 //! Approximate lookup for misspelt mentions ("metfromin", "lisinoprill"): candidate keys whose
-//! character trigrams overlap the mention's most (Dice coefficient), scored by Damerau–Levenshtein
-//! similarity.
+//! character trigrams overlap the mention's most (Dice coefficient), kept only when they look like
+//! the mention misspelt ([`misspelling`]) and scored by the Damerau–Levenshtein similarity of the
+//! misspelt word.
+//!
+//! A wrong code is worse than none for a cohort query, so a candidate must look like a misspelling:
+//! the same number of words, every word equal but one, and that one word starting with the same
+//! letter, within two letters of the same length, and not itself a real word (a word of the
+//! vocabulary or of English: "nostril" is not a misspelt "Ranitidine", "hyperextension" not a misspelt
+//! "hypertension").
 //!
 //! The trigram index keeps the search to a few dozen candidates out of some hundred thousand keys,
 //! so a lookup costs microseconds, as the per-row SQL functions need.
 
 use std::collections::HashMap;
 
-/// Mentions shorter than this are never matched approximately: one edit turns a short abbreviation
+/// Words shorter than this are never matched approximately: one edit turns a short abbreviation
 /// into another word altogether.
 pub const MIN_CHARS: usize = 5;
+/// Most letters a misspelt word may have more or fewer than the word it stands for.
+const MAX_LENGTH_DIFFERENCE: usize = 2;
 /// Candidates scored per lookup, taken by shared trigrams.
 const CANDIDATES: usize = 32;
 
@@ -42,9 +51,21 @@ impl TrigramIndex {
         self.postings.shrink_to_fit();
     }
 
-    /// The most similar key at or above `threshold`, with its similarity.
-    pub fn nearest(&self, folded: &str, threshold: f64) -> Option<(&str, f64)> {
-        if folded.chars().count() < MIN_CHARS {
+    /// The key that `folded` most likely misspells, when its [`misspelling`] similarity is at least
+    /// `threshold`, with that similarity. `is_word` says whether a word is a real one (then it is
+    /// not a misspelling of anything).
+    pub fn nearest(
+        &self,
+        folded: &str,
+        threshold: f64,
+        is_word: impl Fn(&str) -> bool,
+    ) -> Option<(&str, f64)> {
+        let unknown: Vec<&str> = folded.split(' ').filter(|w| !is_word(w)).collect();
+        // Only a mention with exactly one word that is no real word can be a misspelling.
+        let [misspelt] = unknown[..] else {
+            return None;
+        };
+        if misspelt.chars().count() < MIN_CHARS {
             return None;
         }
         let mut shared: HashMap<u32, u32> = HashMap::new();
@@ -71,13 +92,33 @@ impl TrigramIndex {
         ranked
             .into_iter()
             .take(CANDIDATES)
-            .map(|(id, _)| {
+            .filter_map(|(id, _)| {
                 let key = &*self.keys[id as usize];
-                (key, strsim::normalized_damerau_levenshtein(folded, key))
+                misspelling(folded, key).map(|similarity| (key, similarity))
             })
             .filter(|&(_, similarity)| similarity >= threshold)
             .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(a.0)))
     }
+}
+
+/// Whether `mention` could be `key` misspelt, and if so the similarity of the one word that differs:
+/// the same number of words, every other word equal, and the differing words starting with the same
+/// letter and within [`MAX_LENGTH_DIFFERENCE`] letters of the same length. `None` for equal keys.
+pub fn misspelling(mention: &str, key: &str) -> Option<f64> {
+    let mention_words: Vec<&str> = mention.split(' ').collect();
+    let key_words: Vec<&str> = key.split(' ').collect();
+    if mention_words.len() != key_words.len() {
+        return None;
+    }
+    let mut differing = mention_words.iter().zip(&key_words).filter(|(m, k)| m != k);
+    let (written, meant) = differing.next()?;
+    if differing.next().is_some() || written.chars().next() != meant.chars().next() {
+        return None;
+    }
+    if written.chars().count().abs_diff(meant.chars().count()) > MAX_LENGTH_DIFFERENCE {
+        return None;
+    }
+    Some(strsim::normalized_damerau_levenshtein(written, meant))
 }
 
 /// Character trigrams of ` key ` (padded, so that first and last letters weigh as much as the rest).
@@ -99,19 +140,67 @@ mod tests {
         index
     }
 
+    fn no_word_is_real(_: &str) -> bool {
+        false
+    }
+
     #[test]
     fn finds_transpositions_and_extra_letters() {
         let index = index(&["metformin", "metoprolol", "lisinopril", "losartan"]);
-        let (key, similarity) = index.nearest("metfromin", 0.85).unwrap();
+        let (key, similarity) = index.nearest("metfromin", 0.85, no_word_is_real).unwrap();
         assert_eq!(key, "metformin");
         assert!(similarity > 0.85 && similarity < 1.0);
-        assert_eq!(index.nearest("lisinoprill", 0.85).unwrap().0, "lisinopril");
+        assert_eq!(
+            index
+                .nearest("lisinoprill", 0.85, no_word_is_real)
+                .unwrap()
+                .0,
+            "lisinopril"
+        );
     }
 
     #[test]
     fn refuses_short_mentions_and_distant_words() {
         let index = index(&["asthma", "aspirin"]);
-        assert_eq!(index.nearest("asa", 0.5), None);
-        assert_eq!(index.nearest("anemia", 0.85), None);
+        assert_eq!(index.nearest("asa", 0.5, no_word_is_real), None);
+        assert_eq!(index.nearest("anemia", 0.85, no_word_is_real), None);
+    }
+
+    #[test]
+    fn a_real_word_is_never_a_misspelling() {
+        let index = index(&["hypertension", "inulin", "spondylosis"]);
+        let real = |w: &str| ["hyperextension", "insulin", "spondylolysis"].contains(&w);
+        assert_eq!(index.nearest("hyperextension", 0.5, real), None);
+        assert_eq!(index.nearest("insulin", 0.5, real), None);
+        assert_eq!(index.nearest("spondylolysis", 0.5, real), None);
+        assert!(index.nearest("hypertenson", 0.85, real).is_some());
+    }
+
+    #[test]
+    fn misspellings_keep_the_first_letter_the_length_and_the_other_words() {
+        assert!(misspelling("metfromin", "metformin").is_some());
+        assert_eq!(misspelling("netformin", "metformin"), None, "first letter");
+        assert_eq!(misspelling("metforminnnn", "metformin"), None, "length");
+        assert_eq!(
+            misspelling("reninaaal disease", "renal disease"),
+            None,
+            "length"
+        );
+        assert!(misspelling("renal diseese", "renal disease").is_some());
+        assert_eq!(
+            misspelling("renal diseese", "retinal disease"),
+            None,
+            "two words differ"
+        );
+        assert_eq!(
+            misspelling("renal disease", "renal disease stage"),
+            None,
+            "word count"
+        );
+        assert_eq!(
+            misspelling("renal", "renal"),
+            None,
+            "equal keys are not misspellings"
+        );
     }
 }

@@ -4,16 +4,18 @@
 //! Steps: in each of the entity type's code systems, in order of preference, exact (the term as
 //! written) or folded ([`normalize`]: case, punctuation, plurals, and for drugs doses and salts), then
 //! abbreviation (`abbreviations.tsv`, then the expansion folded); only when no system has any of
-//! those, approximate ([`approximate`]: misspellings). The first hit wins; its score says how.
+//! those, approximate ([`approximate`]: misspellings of one word that is no real word). The first hit
+//! wins; its score says how.
 //!
-//! A vocabulary folder holds `terms.tsv` and `manifest.json`. It is built from the data folder by
-//! `clinical-ner-train vocabulary` and never shipped in the repository: the sources' licences are
-//! theirs (see the manifest).
+//! A vocabulary folder holds `terms.tsv` and `manifest.json`, and may hold `english_words.txt` (one
+//! word per line: words that are never misspellings, besides the vocabulary's own). It is built from
+//! the data folder by `clinical-ner-train vocabulary` and never shipped in the repository: the
+//! sources' licences are theirs (see the manifest).
 
 pub mod approximate;
 pub mod normalize;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
 
@@ -25,12 +27,23 @@ use normalize::{drug_name, fold, lookup_keys};
 
 pub const TERMS_FILE: &str = "terms.tsv";
 pub const MANIFEST_FILE: &str = "manifest.json";
+/// Optional: English words, which a mention's word may never be a misspelling of anything as.
+pub const ENGLISH_WORDS_FILE: &str = "english_words.txt";
 pub const FORMAT_VERSION: u32 = 1;
 const TERMS_HEADER: &str = "entity_type\tcode_system\tcode\tpreferred_name\tterm";
 
-/// Lowest similarity an approximate match may have (normalised Damerau–Levenshtein, chosen on the
-/// BC5CDR development set, see docs/results.md).
-pub const APPROXIMATE_THRESHOLD: f64 = 0.85;
+/// Lowest similarity of the misspelt word an approximate match may have (normalised Damerau–
+/// Levenshtein), per entity type, chosen on the dev half of the note linking gold set
+/// (docs/results.md): at 0.85, the 38 medication mentions linked approximately were all wrong
+/// (drug names a letter apart are different drugs), and none at 0.88 and above; the disease
+/// mentions linked approximately were right (3 of 3) down to 0.85, wrong below; symptoms had none.
+pub fn approximate_threshold(entity_type: EntityType) -> f64 {
+    match entity_type {
+        EntityType::Medication => 0.9,
+        EntityType::Disease => 0.85,
+        EntityType::Symptom => 0.85,
+    }
+}
 
 /// Which code systems serve each entity type, best first. HPO names many diseases as phenotypes
 /// ("Hypertension"), and symptoms as often appear in the Disease Ontology.
@@ -132,7 +145,8 @@ pub struct Link {
     pub code_system: String,
     pub code: String,
     pub preferred_name: String,
-    /// 1 exact, 0.95 folded, 0.9 abbreviation, else the approximate match's similarity (≥ 0.85).
+    /// 1 exact, 0.95 folded, 0.9 abbreviation, else the approximate match's similarity (at least the
+    /// type's [`approximate_threshold`]).
     pub score: f32,
     pub method: LinkMethod,
 }
@@ -175,7 +189,10 @@ struct System {
 }
 
 pub struct Vocabulary {
-    approximate_threshold: f64,
+    /// A threshold for every type instead of [`approximate_threshold`]'s (evaluation only).
+    approximate_threshold_override: Option<f64>,
+    /// Every word of every term, folded, and English words: never misspellings of anything.
+    known_words: HashSet<Box<str>>,
     concepts: Vec<Concept>,
     entries: Vec<Entry>,
     systems: Vec<System>,
@@ -230,6 +247,18 @@ impl Vocabulary {
             .collect::<Result<Vec<Term>>>()?;
         let mut vocabulary = Vocabulary::from_terms(terms);
         vocabulary.manifest = manifest;
+        let english_path = folder.join(ENGLISH_WORDS_FILE);
+        if english_path.exists() {
+            let english = std::fs::read_to_string(&english_path)
+                .map_err(|e| invalid(&english_path, e.to_string()))?;
+            vocabulary.known_words.extend(
+                english
+                    .lines()
+                    .map(fold)
+                    .filter(|w| !w.is_empty() && !w.contains(' '))
+                    .map(Box::from),
+            );
+        }
         Ok(vocabulary)
     }
 
@@ -240,6 +269,7 @@ impl Vocabulary {
         let mut concept_ids: HashMap<(usize, String), u32> = HashMap::new();
         let mut entries: Vec<Entry> = Vec::new();
         let mut term_counts: BTreeMap<String, usize> = BTreeMap::new();
+        let mut known_words: HashSet<Box<str>> = HashSet::new();
         for term in terms {
             let system = match systems.iter().position(|s| s.name == term.code_system) {
                 Some(index) => index,
@@ -266,6 +296,7 @@ impl Vocabulary {
                 continue;
             }
             *term_counts.entry(term.code_system.clone()).or_default() += 1;
+            known_words.extend(key.split(' ').map(Box::from));
             let entry = entries.len() as u32;
             entries.push(Entry {
                 concept,
@@ -298,7 +329,8 @@ impl Vocabulary {
             system.approximate.shrink_to_fit();
         }
         Vocabulary {
-            approximate_threshold: APPROXIMATE_THRESHOLD,
+            approximate_threshold_override: None,
+            known_words,
             concepts,
             entries,
             systems,
@@ -311,10 +343,16 @@ impl Vocabulary {
         }
     }
 
-    /// The same vocabulary with another lowest similarity for approximate matches (above 1: none).
-    pub fn with_approximate_threshold(mut self, threshold: f64) -> Vocabulary {
-        self.approximate_threshold = threshold;
+    /// The same vocabulary with one lowest similarity for approximate matches of every type (above
+    /// 1: none), for choosing the thresholds; `None` for the built-in ones.
+    pub fn with_approximate_threshold(mut self, threshold: Option<f64>) -> Vocabulary {
+        self.approximate_threshold_override = threshold;
         self
+    }
+
+    /// Whether a folded word is a real word (of the vocabulary or English), so never a misspelling.
+    pub fn is_known_word(&self, word: &str) -> bool {
+        self.known_words.contains(word)
     }
 
     pub fn term_count(&self) -> usize {
@@ -365,11 +403,14 @@ impl Vocabulary {
         if certain.is_some() {
             return certain;
         }
+        let threshold = self
+            .approximate_threshold_override
+            .unwrap_or_else(|| approximate_threshold(entity_type));
         systems.iter().find_map(|system| {
             keys.iter().find_map(|key| {
                 let (nearest, similarity) = system
                     .approximate
-                    .nearest(key, self.approximate_threshold)?;
+                    .nearest(key, threshold, |w| self.is_known_word(w))?;
                 let entry = system.by_key[nearest][0];
                 let mut link = self.link_of(entry, LinkMethod::Approximate);
                 link.score = similarity as f32;
@@ -581,13 +622,18 @@ mod tests {
     #[test]
     fn misspellings_link_approximately_with_their_similarity() {
         let link = vocabulary()
-            .link("metfromin", EntityType::Medication)
+            .link("hypertensoin", EntityType::Disease)
             .unwrap();
         assert_eq!(
             (link.code.as_str(), link.method),
-            ("DB00331", LinkMethod::Approximate)
+            ("DOID:10763", LinkMethod::Approximate)
         );
-        assert!(link.score >= APPROXIMATE_THRESHOLD as f32 && link.score < 1.0);
+        assert!(
+            link.score >= approximate_threshold(EntityType::Disease) as f32 && link.score < 1.0
+        );
+        // One transposition in a nine-letter drug name is below the medication threshold: names a
+        // letter apart are often different drugs.
+        assert_eq!(found("metfromin", EntityType::Medication), None);
         assert_eq!(found("metfxxxxx", EntityType::Medication), None);
         assert_eq!(
             found("fevr", EntityType::Symptom),
