@@ -385,11 +385,19 @@ impl Vocabulary {
         // decides between them: "COPD" gets the Disease Ontology's code through the abbreviation
         // list, the same code as "chronic obstructive pulmonary disease", rather than HPO's.
         let certain = systems.iter().find_map(|system| {
-            let direct = keys.iter().find_map(|key| system.by_key.get(key.as_str()));
-            if let Some(keyed) = direct {
-                let exact = keyed
-                    .iter()
-                    .find(|&&e| *self.entries[e as usize].term == *written);
+            let direct = keys
+                .iter()
+                .find_map(|key| Some((key, system.by_key.get(key.as_str())?)));
+            if let Some((key, keyed)) = direct {
+                // A concept named by the key itself wins over one that only lists it as a synonym,
+                // whatever the case the note writes ("propranolol" is Propranolol, not the lower-case
+                // synonym of Dexpropranolol); only among concepts that are not, the written case picks.
+                let best = self.entries[keyed[0] as usize].concept;
+                let best_is_named = fold(&self.concepts[best as usize].preferred_name) == *key;
+                let exact = keyed.iter().find(|&&e| {
+                    let entry = &self.entries[e as usize];
+                    *entry.term == *written && (!best_is_named || entry.concept == best)
+                });
                 return Some(match exact {
                     Some(&entry) => self.link_of(entry, LinkMethod::Exact),
                     None => self.link_of(keyed[0], LinkMethod::Folded),
@@ -591,6 +599,26 @@ mod tests {
         assert_eq!(
             found("shortness  of breath", Symptom),
             Some(("HP:0002094".into(), LinkMethod::Folded))
+        );
+    }
+
+    #[test]
+    fn the_concept_named_by_the_mention_wins_over_a_synonym_in_its_case() {
+        use EntityType::*;
+        let vocabulary = Vocabulary::from_terms([
+            Term::new(Medication, "DrugBank", "DB00571", "Propranolol", "Propranolol"),
+            Term::new(Medication, "DrugBank", "DB03322", "Dexpropranolol", "propranolol"),
+            Term::new(Medication, "DrugBank", "DB03322", "Dexpropranolol", "Dexpropranolol"),
+        ]);
+        let link = vocabulary.link("propranolol", Medication).unwrap();
+        assert_eq!(
+            (link.code.as_str(), link.method),
+            ("DB00571", LinkMethod::Folded)
+        );
+        let link = vocabulary.link("Propranolol", Medication).unwrap();
+        assert_eq!(
+            (link.code.as_str(), link.method),
+            ("DB00571", LinkMethod::Exact)
         );
     }
 

@@ -162,9 +162,10 @@ pub fn drug_name(folded: &str) -> Option<String> {
     (kept.len() < words.len() && !kept.is_empty()).then(|| kept.join(" "))
 }
 
-/// The keys a mention is looked up by: its [`fold`], and where a word ends in "-es", the fold with
-/// that "-es" dropped too. Which of "rashes" (rash) and "headaches" (headache) drops "-s" and which
-/// "-es" cannot be told from the word, and vocabularies list the singular.
+/// The keys a mention is looked up by: its [`fold`], where a word ends in "-es" the fold with that
+/// "-es" dropped too, and where it ends in "type X" the fold with the subtype first. Which of
+/// "rashes" (rash) and "headaches" (headache) drops "-s" and which "-es" cannot be told from the
+/// word, and vocabularies list the singular.
 pub fn lookup_keys(text: &str) -> Vec<String> {
     let words = words(text);
     let folded = words
@@ -186,11 +187,27 @@ pub fn lookup_keys(text: &str) -> Vec<String> {
         })
         .collect::<Vec<_>>()
         .join(" ");
-    if es_dropped == folded {
-        vec![folded]
-    } else {
-        vec![folded, es_dropped]
+    let mut keys = vec![folded];
+    if es_dropped != keys[0] {
+        keys.push(es_dropped);
     }
+    if let Some(reordered) = type_first(&keys[0]) {
+        keys.push(reordered);
+    }
+    keys
+}
+
+/// Notes write a subtype after the name ("diabetes mellitus type 2"), vocabularies before it ("type 2
+/// diabetes mellitus"): the folded key with a trailing "type X" moved to the front.
+fn type_first(folded: &str) -> Option<String> {
+    let words: Vec<&str> = folded.split(' ').collect();
+    let [name @ .., "type", subtype] = &words[..] else {
+        return None;
+    };
+    if name.is_empty() {
+        return None;
+    }
+    Some(format!("type {subtype} {}", name.join(" ")))
 }
 
 fn singular(word: &str) -> String {
@@ -222,6 +239,11 @@ mod tests {
         assert_eq!(lookup_keys("Abscesses"), vec!["abscesse", "abscess"]);
         assert_eq!(lookup_keys("headaches"), vec!["headache", "headach"]);
         assert_eq!(lookup_keys("headache"), vec!["headache"]);
+        assert_eq!(
+            lookup_keys("Diabetes mellitus type 2"),
+            vec!["diabete mellitus type 2", "type 2 diabete mellitus"]
+        );
+        assert_eq!(lookup_keys("diabetes type"), vec!["diabete type"]);
         assert_eq!(fold("Diabetes mellitus"), fold("diabetes mellitus"));
         assert_eq!(fold("abscess"), "abscess");
         assert_eq!(fold("Type-2"), "type 2");

@@ -16,6 +16,13 @@ LEFT JOIN LATERAL clinical_ner_link(m.mention, m.entity_type) AS l ON true;
 -- often different drugs).
 SELECT * FROM clinical_ner_link('hypertensoin', 'disease');
 SELECT count(*) AS metfromin_links FROM clinical_ner_link('metfromin', 'medication');
+-- A concept named by the mention wins over one that lists it as a synonym in the mention's case
+-- (DrugBank lists "propranolol" under Dexpropranolol); a subtype written last is looked up first.
+SELECT m.mention, l.code, l.preferred_name, l.link_method
+FROM (VALUES ('propranolol', 'medication'), ('verapamil', 'medication'),
+             ('Diabetes mellitus type 2', 'disease'), ('diabetes mellitus type 1', 'disease'))
+     AS m(mention, entity_type)
+LEFT JOIN LATERAL clinical_ner_link(m.mention, m.entity_type) AS l ON true;
 -- Folding: case, plurals, doses and salts.
 SELECT code, link_method FROM clinical_ner_link('Metformin 500 mg PO BID', 'medication');
 SELECT code, link_method FROM clinical_ner_link('metoprolol succinate', 'medication');
