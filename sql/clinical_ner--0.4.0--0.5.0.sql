@@ -9,6 +9,7 @@
 -- * populate_entities attempts each row once per call (a trigger that sets the column back to NULL
 --   no longer makes it loop for ever), and says clearly when the extension is dropped under it.
 -- * clinical_ner_link(mention, entity_type): the code a mention links to, as extract_entities gives it.
+-- * expand_entities(jsonb): the rows of extract_entities from a filled column, without the model.
 -- Definitions below are those of sql/populate.sql and of the functions pgrx generates, so an upgraded
 -- database equals a fresh install (tests/pg_regress/sql/upgrade.sql).
 
@@ -40,6 +41,26 @@ IMMUTABLE STRICT PARALLEL SAFE COST 100
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'clinical_ner_link_wrapper';
+
+CREATE  FUNCTION "expand_entities"(
+	"entities" jsonb /* pgrx::datum::json::JsonB */
+) RETURNS TABLE (
+	"entity_type" TEXT,  /* String */
+	"mention" TEXT,  /* String */
+	"start_offset" INT,  /* i32 */
+	"end_offset" INT,  /* i32 */
+	"score" real,  /* f32 */
+	"assertion" TEXT,  /* String */
+	"section" TEXT,  /* core::option::Option<alloc::string::String> */
+	"code_system" TEXT,  /* core::option::Option<alloc::string::String> */
+	"code" TEXT,  /* core::option::Option<alloc::string::String> */
+	"preferred_name" TEXT,  /* core::option::Option<alloc::string::String> */
+	"link_score" real  /* core::option::Option<f32> */
+)
+IMMUTABLE STRICT PARALLEL SAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'expand_entities_wrapper';
 
 DROP POLICY own_runs ON clinical_ner_populate_runs;
 REVOKE INSERT, UPDATE ON clinical_ner_populate_runs FROM PUBLIC;

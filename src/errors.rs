@@ -37,6 +37,18 @@ pub fn report(error: Error) -> ! {
     unreachable!("an ERROR does not return")
 }
 
+/// An argument the extension cannot use, as SQLSTATE 22023. `message` must not quote the argument: it
+/// may be note text or a mention.
+pub fn invalid_parameter(message: &str) -> ! {
+    ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+        format!("{MESSAGE_PREFIX}{message}"),
+        OWN_ERRORS,
+    )
+    .report(PgLogLevel::ERROR);
+    unreachable!("an ERROR does not return")
+}
+
 /// Runs `work`. A Rust panic in it, which only a bug causes, becomes the extension's own ERROR
 /// without the panic's message, after `after_panic` has dropped whatever state the panic may have left
 /// half-changed: a panic message can quote the note (str slicing does), and pgrx would put it in the

@@ -17,7 +17,7 @@ use pgrx::JsonB;
 use crate::backend_model::with_extractor;
 use crate::backend_vocabulary::with_vocabulary;
 use crate::note_text::{checked, NoteText};
-use crate::{settings, worker_connection};
+use crate::{errors, settings, worker_connection};
 
 fn entities(note: &str, with_codes: bool) -> Vec<LinkedEntity> {
     entities_of_many(&[note], with_codes)
@@ -331,16 +331,7 @@ fn clinical_ner_link(
 > {
     let mention = mention.read();
     let Ok(entity_type) = entity_type.parse::<EntityType>() else {
-        pgrx::pg_sys::panic::ErrorReport::new(
-            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
-            format!(
-                "{}entity_type must be medication, disease or symptom",
-                crate::errors::MESSAGE_PREFIX
-            ),
-            crate::errors::OWN_ERRORS,
-        )
-        .report(PgLogLevel::ERROR);
-        unreachable!("an ERROR does not return")
+        errors::invalid_parameter("entity_type must be medication, disease or symptom")
     };
     let link = with_vocabulary(|vocabulary| vocabulary.and_then(|v| v.link(mention, entity_type)));
     TableIterator::new(link.map(|l| {
@@ -352,6 +343,75 @@ fn clinical_ner_link(
             l.method.name().to_string(),
         )
     }))
+}
+
+/// One entity as `extract_entities_json` and `populate_entities` store it.
+#[derive(serde::Deserialize)]
+struct StoredEntity {
+    entity_type: String,
+    mention: String,
+    start_offset: i32,
+    end_offset: i32,
+    score: f32,
+    assertion: String,
+    section: Option<String>,
+    code_system: Option<String>,
+    code: Option<String>,
+    preferred_name: Option<String>,
+    link_score: Option<f32>,
+}
+
+/// The rows of `extract_entities` from the array `extract_entities_json` returned or
+/// `populate_entities` filled, without running the model again: for querying a filled column.
+#[pg_extern(immutable, strict, parallel_safe)]
+#[search_path(pg_catalog, pg_temp)]
+fn expand_entities(
+    entities: JsonB,
+) -> TableIterator<
+    'static,
+    // The columns of extract_entities (pgrx reads them from the signature, so they are written out).
+    (
+        name!(entity_type, String),
+        name!(mention, String),
+        name!(start_offset, i32),
+        name!(end_offset, i32),
+        name!(score, f32),
+        name!(assertion, String),
+        name!(section, Option<String>),
+        name!(code_system, Option<String>),
+        name!(code, Option<String>),
+        name!(preferred_name, Option<String>),
+        name!(link_score, Option<f32>),
+    ),
+> {
+    // A note populate_entities could not extract holds {"error": ..., "sqlstate": ...}: it has no
+    // entities, and one such note must not stop a query over the whole table.
+    if entities.0.get("error").is_some() {
+        return TableIterator::new(Vec::new().into_iter().map(expanded_row));
+    }
+    // serde's messages quote the offending value, which may be a mention: none is passed on.
+    let stored: Vec<StoredEntity> = serde_json::from_value(entities.0).unwrap_or_else(|_| {
+        errors::invalid_parameter(
+            "expand_entities expects the array of entities that extract_entities_json returns",
+        )
+    });
+    TableIterator::new(stored.into_iter().map(expanded_row))
+}
+
+fn expanded_row(e: StoredEntity) -> EntityRow {
+    (
+        e.entity_type,
+        e.mention,
+        e.start_offset,
+        e.end_offset,
+        e.score,
+        e.assertion,
+        e.section,
+        e.code_system,
+        e.code,
+        e.preferred_name,
+        e.link_score,
+    )
 }
 
 /// The model this session uses: the shared worker's where it serves this session, else this backend's

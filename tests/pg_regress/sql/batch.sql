@@ -15,3 +15,18 @@ SELECT extract_entities_json(ARRAY['Started aspirin.', NULL, ''])::text[] IS NOT
        (extract_entities_json(ARRAY['Started aspirin.', NULL, '']))[3] AS empty_note;
 SELECT extract_entities_json(NULL::text[]) IS NULL AS null_array;
 SELECT cardinality(extract_entities_json('{}'::text[])) AS empty_array;
+-- A filled column (extract_entities_json, populate_entities) expands into the rows extract_entities
+-- returns, without running the model: no row differs either way.
+SELECT count(*) AS differing_rows FROM (
+    (SELECT s.id, e.* FROM sample_notes AS s, expand_entities(extract_entities_json(s.note)) AS e
+     EXCEPT ALL SELECT s.id, e.* FROM sample_notes AS s, extract_entities(s.note) AS e)
+    UNION ALL
+    (SELECT s.id, e.* FROM sample_notes AS s, extract_entities(s.note) AS e
+     EXCEPT ALL SELECT s.id, e.* FROM sample_notes AS s, expand_entities(extract_entities_json(s.note)) AS e)) AS d;
+SELECT count(*) AS no_entities FROM expand_entities('[]');
+SELECT count(*) AS null_rows FROM expand_entities(NULL);
+-- Anything else is a clear error that does not quote the value (it may hold a mention).
+SELECT * FROM expand_entities('{"entity_type": "medication"}');
+-- A note populate_entities could not extract has no rows.
+SELECT count(*) AS failed_note_rows FROM expand_entities('{"error": "a note over the size limit", "sqlstate": "54000"}');
+SELECT * FROM expand_entities('[{"entity_type": "medication", "mention": "Mrs Smith took aspirin"}]');
