@@ -606,9 +606,27 @@ mod tests {
     fn the_concept_named_by_the_mention_wins_over_a_synonym_in_its_case() {
         use EntityType::*;
         let vocabulary = Vocabulary::from_terms([
-            Term::new(Medication, "DrugBank", "DB00571", "Propranolol", "Propranolol"),
-            Term::new(Medication, "DrugBank", "DB03322", "Dexpropranolol", "propranolol"),
-            Term::new(Medication, "DrugBank", "DB03322", "Dexpropranolol", "Dexpropranolol"),
+            Term::new(
+                Medication,
+                "DrugBank",
+                "DB00571",
+                "Propranolol",
+                "Propranolol",
+            ),
+            Term::new(
+                Medication,
+                "DrugBank",
+                "DB03322",
+                "Dexpropranolol",
+                "propranolol",
+            ),
+            Term::new(
+                Medication,
+                "DrugBank",
+                "DB03322",
+                "Dexpropranolol",
+                "Dexpropranolol",
+            ),
         ]);
         let link = vocabulary.link("propranolol", Medication).unwrap();
         assert_eq!(
