@@ -272,43 +272,70 @@ type EntityRow = (
     Option<f32>,
 );
 
-fn entity_row((e, link): LinkedEntity) -> EntityRow {
-    (
-        e.entity_type.as_str().to_string(),
-        e.mention,
-        offset(e.start),
-        offset(e.end),
-        e.score,
-        e.assertion.as_str().to_string(),
-        e.section.map(|s| s.as_str().to_string()),
-        link.as_ref().map(|l| l.code_system.clone()),
-        link.as_ref().map(|l| l.code.clone()),
-        link.as_ref().map(|l| l.preferred_name.clone()),
-        link.as_ref().map(|l| l.score),
-    )
+/// One entity as the SQL functions give it: a row of `extract_entities`, and an element of the array
+/// that `extract_entities_json` returns and `populate_entities` stores (which `expand_entities` reads
+/// back), so that the stored form and the rows cannot drift apart.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct EntityRecord {
+    entity_type: String,
+    mention: String,
+    start_offset: i32,
+    end_offset: i32,
+    score: f32,
+    assertion: String,
+    section: Option<String>,
+    code_system: Option<String>,
+    code: Option<String>,
+    preferred_name: Option<String>,
+    link_score: Option<f32>,
+    /// In the stored form only: `extract_entities` has no such column.
+    link_method: Option<String>,
+}
+
+impl From<LinkedEntity> for EntityRecord {
+    fn from((e, link): LinkedEntity) -> EntityRecord {
+        EntityRecord {
+            entity_type: e.entity_type.as_str().to_string(),
+            mention: e.mention,
+            start_offset: offset(e.start),
+            end_offset: offset(e.end),
+            score: e.score,
+            assertion: e.assertion.as_str().to_string(),
+            section: e.section.map(|s| s.as_str().to_string()),
+            code_system: link.as_ref().map(|l| l.code_system.clone()),
+            code: link.as_ref().map(|l| l.code.clone()),
+            preferred_name: link.as_ref().map(|l| l.preferred_name.clone()),
+            link_score: link.as_ref().map(|l| l.score),
+            link_method: link.as_ref().map(|l| l.method.name().to_string()),
+        }
+    }
+}
+
+impl EntityRecord {
+    fn into_row(self) -> EntityRow {
+        (
+            self.entity_type,
+            self.mention,
+            self.start_offset,
+            self.end_offset,
+            self.score,
+            self.assertion,
+            self.section,
+            self.code_system,
+            self.code,
+            self.preferred_name,
+            self.link_score,
+        )
+    }
+}
+
+fn entity_row(entity: LinkedEntity) -> EntityRow {
+    EntityRecord::from(entity).into_row()
 }
 
 fn entities_json(entities: Vec<LinkedEntity>) -> JsonB {
-    let array = entities
-        .into_iter()
-        .map(|(e, link)| {
-            serde_json::json!({
-                "entity_type": e.entity_type.as_str(),
-                "mention": e.mention,
-                "start_offset": e.start,
-                "end_offset": e.end,
-                "score": e.score,
-                "assertion": e.assertion.as_str(),
-                "section": e.section.map(|s| s.as_str()),
-                "code_system": link.as_ref().map(|l| l.code_system.as_str()),
-                "code": link.as_ref().map(|l| l.code.as_str()),
-                "preferred_name": link.as_ref().map(|l| l.preferred_name.as_str()),
-                "link_score": link.as_ref().map(|l| l.score),
-                "link_method": link.as_ref().map(|l| l.method.name()),
-            })
-        })
-        .collect();
-    JsonB(serde_json::Value::Array(array))
+    let records: Vec<EntityRecord> = entities.into_iter().map(EntityRecord::from).collect();
+    JsonB(serde_json::to_value(records).expect("entity records serialise"))
 }
 
 /// The code a mention of this entity type links to, as `extract_entities` would give it: no row when
@@ -345,22 +372,6 @@ fn clinical_ner_link(
     }))
 }
 
-/// One entity as `extract_entities_json` and `populate_entities` store it.
-#[derive(serde::Deserialize)]
-struct StoredEntity {
-    entity_type: String,
-    mention: String,
-    start_offset: i32,
-    end_offset: i32,
-    score: f32,
-    assertion: String,
-    section: Option<String>,
-    code_system: Option<String>,
-    code: Option<String>,
-    preferred_name: Option<String>,
-    link_score: Option<f32>,
-}
-
 /// The rows of `extract_entities` from the array `extract_entities_json` returned or
 /// `populate_entities` filled, without running the model again: for querying a filled column.
 #[pg_extern(immutable, strict, parallel_safe)]
@@ -387,31 +398,15 @@ fn expand_entities(
     // A note populate_entities could not extract holds {"error": ..., "sqlstate": ...}: it has no
     // entities, and one such note must not stop a query over the whole table.
     if entities.0.get("error").is_some() {
-        return TableIterator::new(Vec::new().into_iter().map(expanded_row));
+        return TableIterator::new(Vec::new().into_iter().map(EntityRecord::into_row));
     }
     // serde's messages quote the offending value, which may be a mention: none is passed on.
-    let stored: Vec<StoredEntity> = serde_json::from_value(entities.0).unwrap_or_else(|_| {
+    let stored: Vec<EntityRecord> = serde_json::from_value(entities.0).unwrap_or_else(|_| {
         errors::invalid_parameter(
             "expand_entities expects the array of entities that extract_entities_json returns",
         )
     });
-    TableIterator::new(stored.into_iter().map(expanded_row))
-}
-
-fn expanded_row(e: StoredEntity) -> EntityRow {
-    (
-        e.entity_type,
-        e.mention,
-        e.start_offset,
-        e.end_offset,
-        e.score,
-        e.assertion,
-        e.section,
-        e.code_system,
-        e.code,
-        e.preferred_name,
-        e.link_score,
-    )
+    TableIterator::new(stored.into_iter().map(EntityRecord::into_row))
 }
 
 /// The model this session uses: the shared worker's where it serves this session, else this backend's

@@ -39,17 +39,16 @@ def main() -> int:
     longest = max(wanted, key=len)
     found_lines = subprocess.run(["grep", "-i", "-F", longest, str(terms)], capture_output=True,
                                  text=True).stdout.splitlines()
-    if True:
-        for line in found_lines:
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) != 5 or fields[0] == "entity_type":
-                continue
-            entity_type, system, code, preferred, term = fields
-            if args.type and entity_type != args.type:
-                continue
-            found = words(term)
-            if (found == wanted) if args.exact else all(w in found for w in wanted):
-                rows.setdefault((entity_type, system, code, preferred), []).append(term)
+    for line in found_lines:
+        fields = line.rstrip("\n").split("\t")
+        if len(fields) != 5 or fields[0] == "entity_type":
+            continue
+        entity_type, system, code, preferred, term = fields
+        if args.type and entity_type != args.type:
+            continue
+        found = words(term)
+        if (found == wanted) if args.exact else all(w in found for w in wanted):
+            rows.setdefault((entity_type, system, code, preferred), []).append(term)
     ranked = sorted(rows.items(), key=lambda kv: (min(len(t) for t in kv[1]), kv[0][1]))
     for (entity_type, system, code, preferred), found in ranked[:args.limit]:
         shown = ", ".join(sorted(set(found), key=len)[:4])

@@ -115,10 +115,38 @@ impl Crosswalk {
     }
 }
 
+/// Mentions one linking step linked, and of those the ones linked correctly.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct MethodCount {
     pub linked: usize,
     pub correct: usize,
+}
+
+impl MethodCount {
+    pub fn add(&mut self, mentions: usize, correct: bool) {
+        self.linked += mentions;
+        self.correct += if correct { mentions } else { 0 };
+    }
+}
+
+/// A zero count for every linking step, by the step's name.
+pub fn method_counts() -> BTreeMap<&'static str, MethodCount> {
+    LinkMethod::ALL
+        .into_iter()
+        .map(|method| (method.name(), MethodCount::default()))
+        .collect()
+}
+
+/// The Markdown cells `correct/linked` of every linking step, in [`LinkMethod::ALL`]'s order.
+pub fn method_cells(counts: &BTreeMap<&'static str, MethodCount>) -> String {
+    LinkMethod::ALL
+        .into_iter()
+        .map(|method| {
+            let count = &counts[method.name()];
+            format!("{}/{}", count.correct, count.linked)
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -151,11 +179,9 @@ pub fn score(
         .map(|entity_type| {
             let mut score = TypeScore {
                 entity_type: entity_type.as_str(),
+                methods: method_counts(),
                 ..TypeScore::default()
             };
-            for method in LinkMethod::ALL {
-                score.methods.insert(method.name(), MethodCount::default());
-            }
             for mention in mentions.iter().filter(|m| m.entity_type == entity_type) {
                 score.mentions += 1;
                 let expected = crosswalk.codes(mention);
@@ -173,12 +199,11 @@ pub fn score(
                 }
                 let right = expected.contains(link.code.as_str());
                 score.correct += usize::from(right);
-                let method = score
+                score
                     .methods
                     .get_mut(link.method.name())
-                    .expect("every method");
-                method.linked += 1;
-                method.correct += usize::from(right);
+                    .expect("every method")
+                    .add(1, right);
                 if !right && score.wrong.len() < 12 {
                     score
                         .wrong
@@ -209,12 +234,8 @@ pub fn markdown(title: &str, scores: &[TypeScore]) -> String {
         "{title}\n\n| type | mentions | coverable | linked | unverifiable | correct | accuracy | precision | exact | folded | abbreviation | approximate |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     );
     for s in scores {
-        let method = |name: &str| {
-            let m = &s.methods[name];
-            format!("{}/{}", m.correct, m.linked)
-        };
         out += &format!(
-            "| {} | {} | {} | {} | {} | {} | {:.3} | {:.3} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {:.3} | {:.3} | {} |\n",
             s.entity_type,
             s.mentions,
             s.coverable,
@@ -223,10 +244,7 @@ pub fn markdown(title: &str, scores: &[TypeScore]) -> String {
             s.correct,
             s.accuracy,
             s.precision,
-            method("exact"),
-            method("folded"),
-            method("abbreviation"),
-            method("approximate")
+            method_cells(&s.methods)
         );
     }
     out

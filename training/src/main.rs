@@ -529,7 +529,7 @@ fn notes_link_report(
             .iter()
             .map(|s| {
                 let a = &s.steps["approximate"];
-                format!("{:.3}; {}/{}", s.right_share, a.right, a.linked)
+                format!("{:.3}; {}/{}", s.right_share, a.correct, a.linked)
             })
             .collect();
         report += &format!("| {threshold:.2} | {} |\n", cells.join(" | "));

@@ -10,10 +10,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use clinical_ner_engine::linking::{LinkMethod, Vocabulary};
+use clinical_ner_engine::linking::Vocabulary;
 use clinical_ner_engine::EntityType;
 use serde::Serialize;
 
+use crate::link_eval::{method_cells, method_counts, MethodCount};
 use crate::metrics::ratio;
 use crate::readers::read_text;
 use crate::{Error, Problem, Result};
@@ -70,13 +71,6 @@ pub fn read(path: &Path) -> Result<Vec<Judged>> {
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
-pub struct StepCount {
-    /// Mentions (weighted) this step linked, and of those the ones linked rightly.
-    pub linked: usize,
-    pub right: usize,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
 pub struct NoteTypeScore {
     pub entity_type: &'static str,
     pub strings: usize,
@@ -90,7 +84,8 @@ pub struct NoteTypeScore {
     pub linked_share: f64,
     pub precision: f64,
     pub right_share: f64,
-    pub steps: BTreeMap<&'static str, StepCount>,
+    /// Per linking step: mentions linked, and of those linked rightly.
+    pub steps: BTreeMap<&'static str, MethodCount>,
     /// (mention, given code, right code) of wrong links, most frequent first, the first few.
     pub wrong: Vec<(String, String, String)>,
     /// Codable strings left unlinked, most frequent first, the first few.
@@ -104,11 +99,9 @@ pub fn score(vocabulary: &Vocabulary, judged: &[Judged], half: &str) -> Vec<Note
         .map(|entity_type| {
             let mut score = NoteTypeScore {
                 entity_type: entity_type.as_str(),
+                steps: method_counts(),
                 ..NoteTypeScore::default()
             };
-            for method in LinkMethod::ALL {
-                score.steps.insert(method.name(), StepCount::default());
-            }
             let mut strings: Vec<&Judged> = judged
                 .iter()
                 .filter(|j| j.entity_type == entity_type && (half == "all" || j.half == half))
@@ -128,9 +121,11 @@ pub fn score(vocabulary: &Vocabulary, judged: &[Judged], half: &str) -> Vec<Note
                     Some(link) => {
                         score.linked += n;
                         score.linked_right += if right { n } else { 0 };
-                        let step = score.steps.get_mut(link.method.name()).expect("every step");
-                        step.linked += n;
-                        step.right += if right { n } else { 0 };
+                        score
+                            .steps
+                            .get_mut(link.method.name())
+                            .expect("every step")
+                            .add(n, right);
                         if !right && score.wrong.len() < 15 {
                             score.wrong.push((
                                 string.mention.clone(),
@@ -159,22 +154,15 @@ pub fn markdown(title: &str, scores: &[NoteTypeScore]) -> String {
         "{title}\n\n| type | strings | mentions | linked | precision of codes | right | exact | folded | abbreviation | approximate |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     );
     for s in scores {
-        let step = |name: &str| {
-            let c = &s.steps[name];
-            format!("{}/{}", c.right, c.linked)
-        };
         out += &format!(
-            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {:.3} | {:.3} | {:.3} | {} |\n",
             s.entity_type,
             s.strings,
             s.mentions,
             s.linked_share,
             s.precision,
             s.right_share,
-            step("exact"),
-            step("folded"),
-            step("abbreviation"),
-            step("approximate")
+            method_cells(&s.steps)
         );
     }
     out += "\nSteps: mentions linked rightly / linked. Linked, precision and right are shares of mentions (each string weighted by its frequency).\n";

@@ -181,6 +181,7 @@ fn build_from_sources(data_dir: &Path) -> Result<(Vec<Term>, VocabularyManifest)
         source("DOID", DISEASE_ONTOLOGY, "CC0 1.0 (Disease Ontology)")?,
         source("DOID", lexicons::DISEASE_ONTOLOGY_XREFS, "CC0 1.0 (Disease Ontology cross-references): HPO wordings of the same UMLS concept")?,
         source("HPO", HPO, "HPO licence: cite the HPO Consortium, show the version (2025-01-16), do not alter HPO files; this is a derived extract")?,
+        source("DOID", lexicons::HPO_OBO, "HPO licence (release 2025-01-16, unaltered): its UMLS cross-references join HPO wordings to Disease Ontology concepts")?,
         source("SYMP", SYMPTOM_ONTOLOGY, "CC0 1.0 (Symptom Ontology)")?,
     ];
     let manifest = VocabularyManifest {
@@ -198,6 +199,9 @@ pub fn write(folder: &Path, terms: &[Term], manifest: &VocabularyManifest) -> Re
         path: folder.to_owned(),
         source,
     })?;
+    let written = |path: PathBuf, contents: String| {
+        std::fs::write(&path, contents).map_err(|source| Error::Write { path, source })
+    };
     if manifest
         .sources
         .iter()
@@ -211,13 +215,8 @@ pub fn write(folder: &Path, terms: &[Term], manifest: &VocabularyManifest) -> Re
             .collect();
         kept.sort();
         kept.dedup();
-        let path = folder.join(ENGLISH_WORDS_FILE);
-        std::fs::write(&path, kept.join("\n") + "\n")
-            .map_err(|source| Error::Write { path, source })?;
+        written(folder.join(ENGLISH_WORDS_FILE), kept.join("\n") + "\n")?;
     }
-    let written = |path: PathBuf, contents: String| {
-        std::fs::write(&path, contents).map_err(|source| Error::Write { path, source })
-    };
     let mut tsv = String::from(terms_header());
     for term in terms {
         tsv.push('\n');
