@@ -9,6 +9,7 @@
 # CHECKPOINT: the folder with the PyTorch weights (pytorch/) and fp32 ONNX (model.fp32.onnx) that the
 # shipped model was exported from; the first-model command in the model's manifest makes it.
 source "$(dirname "$0")/../scripts/common.sh"
+ensure_python_env
 NOTES="${1:-500}"
 CHECKPOINT="${CHECKPOINT:-$ROOT/training/work/clinical-ner-minilm}"
 WORK="$ROOT/bench/work"
@@ -101,11 +102,11 @@ $(figures "SQL per-row" 1 "$1")
 SQL
 bench_sql <<SQL
 TRUNCATE timings;
-SELECT count(*) FROM (SELECT extract_entities_json(array_agg(note)) FROM bench_notes WHERE id <= 10) AS warm_up \gset
+SELECT count(*) FROM (SELECT extract_entities_json_batch(array_agg(note)) FROM bench_notes WHERE id <= 10) AS warm_up \gset
 DO \$\$ DECLARE lo int; n int; t0 timestamptz; BEGIN
   FOR lo IN SELECT generate_series(0, max(id) - 1, $BATCH) FROM bench_notes LOOP
     t0 := clock_timestamp();
-    SELECT count(*) INTO n FROM unnest((SELECT extract_entities_json(array_agg(note ORDER BY id))
+    SELECT count(*) INTO n FROM unnest((SELECT extract_entities_json_batch(array_agg(note ORDER BY id))
                                         FROM bench_notes WHERE id > lo AND id <= lo + $BATCH));
     INSERT INTO timings VALUES ('SQL set-based', n, extract(epoch FROM clock_timestamp() - t0) * 1000);
   END LOOP; END \$\$;

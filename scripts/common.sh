@@ -35,3 +35,17 @@ PGUSER=postgres
 export PGPORT PGHOST PGUSER
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# The Python environment for training, benchmarks and the client tests (.venv): PyTorch and llama.cpp
+# among others, so only the commands that need it build it (the demo does not). Skipped when the
+# requirement files are what it was built from.
+ensure_python_env() {
+    local stamp="$VENV/.requirements.sha256"
+    local requirements=("$ROOT/training/requirements.txt" "$ROOT/tests/client/requirements.txt")
+    local wanted; wanted="$(cat "${requirements[@]}" | sha256sum | cut -d' ' -f1)"
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && return
+    step "Python environment for training, benchmarks and the client tests (.venv)"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q -r "${requirements[0]}" -r "${requirements[1]}"
+    echo "$wanted" > "$stamp"
+}

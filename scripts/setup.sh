@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Installs everything the project needs on a fresh Debian 12 machine, builds the extension and
-# installs it, with ONNX Runtime and the shipped model, into the local PostgreSQL 15. Each step is
-# skipped when already done, so running it again is cheap and harmless.
+# Installs what the extension needs on a fresh Debian 12 machine, builds the extension and installs
+# it, with ONNX Runtime and the shipped model, into the local PostgreSQL 15; with --with-python, also
+# the Python environment for training, benchmarks and the client tests (the test command asks for
+# it, the demo does not). Each step is skipped when already done, so running it again is cheap.
+#   scripts/setup.sh [--with-python]
 source "$(dirname "$0")/common.sh"
 
 install_system_packages() {
@@ -48,16 +50,6 @@ install_onnxruntime() {
     fetch_onnxruntime "$TOO_OLD_ONNXRUNTIME_VERSION" "$TOO_OLD_ORT_LIBRARY"
 }
 
-install_python_env() {
-    local stamp="$VENV/.requirements.sha256"
-    local wanted; wanted="$(sha256sum "$ROOT/training/requirements.txt" | cut -d' ' -f1)"
-    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted" ] && return
-    step "Python environment for training (.venv)"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q -r "$ROOT/training/requirements.txt"
-    echo "$wanted" > "$stamp"
-}
-
 # The linking vocabulary is built here from the open vocabularies in the data folder, never shipped in
 # the repository (licences: see each folder's SOURCE.md). Built beside the target, then swapped in.
 install_vocabulary() {
@@ -96,5 +88,5 @@ install_system_packages
 install_cargo_pgrx
 init_pgrx
 install_onnxruntime
-install_python_env
+if [ "${1:-}" = "--with-python" ]; then ensure_python_env; fi
 install_extension

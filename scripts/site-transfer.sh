@@ -8,6 +8,7 @@
 #      F1 before and after on the shipped model's test sets and on Chia test.
 # Outputs go to training/work/site-transfer (or $SITE_WORK); nothing is written into models/.
 source "$(dirname "$0")/common.sh"
+ensure_python_env
 cd "$ROOT"
 
 WORK="${SITE_WORK:-$ROOT/training/work/site-transfer}"

@@ -4,17 +4,30 @@
 # LLM server), the SQL regression tests and the fault and load tests
 # against the local cluster, large notes on a memory-limited cluster, the PHI check of the server log, and the Python training tests with
 # smoke runs (first model, domain pre-training, site adaptation), a coordinator with two shard clusters
-# (postgres_fdw), and a cluster with the shared inference worker. Ends with one line:
+# (postgres_fdw), a cluster with the shared inference worker, and client tests from psycopg with the
+# README's examples. Ends with one line:
 # "N passed, N failed" (suites).
+#   scripts/test.sh [SUITE...]   runs only the named suites: rust sql faults memory multinode worker
+#                                client phi training (all of them by default)
 source "$(dirname "$0")/common.sh"
 
-"$ROOT/scripts/setup.sh"
+"$ROOT/scripts/setup.sh" --with-python
+
+SUITES=(rust sql faults memory multinode worker client phi training)
+for wanted in "$@"; do
+    [[ " ${SUITES[*]} " == *" $wanted "* ]] || { echo "unknown suite $wanted; the suites: ${SUITES[*]}" >&2; exit 2; }
+done
+CHOSEN=("$@")
+selected() { [ ${#CHOSEN[@]} -eq 0 ] || [[ " ${CHOSEN[*]} " == *" $1 "* ]]; }
+
 
 passed=0
 failed=0
 failures=()
+# suite KEY DESCRIPTION COMMAND...: runs it when KEY is chosen.
 suite() {
-    local name="$1"; shift
+    local key="$1" name="$2"; shift 2
+    selected "$key" || return 0
     step "$name"
     if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
 }
@@ -37,6 +50,10 @@ sql_regression_tests() {
         --bindir="$("$PG_CONFIG" --bindir)" --host="$PGHOST" --port="$PGPORT" --user=postgres \
         --dbname=clinical_ner_regress --inputdir=. --outputdir="$out" --schedule=schedule) \
         || { cat "$out/regression.diffs" 2>/dev/null | head -200; return 1; }
+}
+
+client_tests() {
+    (cd "$ROOT/tests/client" && "$VENV/bin/python" -m pytest -q)
 }
 
 no_phi_in_server_log() {
@@ -105,17 +122,20 @@ site_adaptation_smoke() {
 }
 
 # The OpenAI-compatible client's test talks to a real LLM: SmolLM2-135M under llama-cpp-python.
-"$ROOT/scripts/llm-server.sh" start
-trap '"$ROOT/scripts/llm-server.sh" stop' EXIT
-suite "Rust tests: engine on the real model, training tools on the real corpora and a real local LLM" rust_tests
+if selected rust || selected training; then
+    "$ROOT/scripts/llm-server.sh" start
+    trap '"$ROOT/scripts/llm-server.sh" stop' EXIT
+fi
+suite rust "Rust tests: engine on the real model, training tools on the real corpora and a real local LLM" rust_tests
 "$ROOT/scripts/cluster.sh" start
-suite "SQL regression tests (pg_regress, real cluster)" sql_regression_tests
-suite "faults and load (terminate, SIGKILL, interrupted fills, DROP EXTENSION mid-fill, memory over 2,000 calls, 8 clients)" "$ROOT/tests/faults/run.sh" 20 2000
-suite "large notes on a cluster limited to 1 GiB per process (no crash, cancels in time, memory per byte)" "$ROOT/tests/faults/memory_limit.sh"
-suite "multi-node: postgres_fdw coordinator and two shard clusters" "$ROOT/tests/multinode/run.sh"
-suite "shared inference worker (its own cluster: same results, faults, restarts)" "$ROOT/tests/inference_worker/run.sh"
-suite "PHI: server logs free of note text" no_phi_in_server_log
-suite "training tests and smoke run" training_tests
+suite sql "SQL regression tests (pg_regress, real cluster)" sql_regression_tests
+suite faults "faults and load (terminate, SIGKILL, interrupted fills, DROP EXTENSION mid-fill, memory over 2,000 calls, 8 clients)" "$ROOT/tests/faults/run.sh" 20 2000
+suite memory "large notes on a cluster limited to 1 GiB per process (no crash, cancels in time, memory per byte)" "$ROOT/tests/faults/memory_limit.sh"
+suite multinode "multi-node: postgres_fdw coordinator and two shard clusters" "$ROOT/tests/multinode/run.sh"
+suite worker "shared inference worker (its own cluster: same results, faults, restarts)" "$ROOT/tests/inference_worker/run.sh"
+suite client "client tests: psycopg against the cluster, and the README's examples as written" client_tests
+suite phi "PHI: server logs free of note text" no_phi_in_server_log
+suite training "training tests and smoke run" training_tests
 
 echo
 [ ${#failures[@]} -eq 0 ] || printf 'failed suite: %s\n' "${failures[@]}"

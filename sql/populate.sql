@@ -17,7 +17,8 @@
 -- fault is not the note's (a missing model, say) and the error stops the fill as before. Cancels are
 -- never caught.
 --
--- Progress is in the view clinical_ner_populate_progress and, every few seconds, in a NOTICE.
+-- Progress is in the view clinical_ner_populate_progress and in NOTICEs: one when the run starts,
+-- one after the first batch, then one every few seconds.
 -- Everything runs with the caller's privileges: there is no SECURITY DEFINER here but the one
 -- function that reads whether a run's session is still in its CALL.
 --
@@ -190,7 +191,7 @@ BEGIN
             relation, entities_column);
         BEGIN
             EXECUTE update_rows INTO written, stuck_oids, stuck_ids
-                USING locked_oids, locked_ids, @extschema@.extract_entities_json(notes);
+                USING locked_oids, locked_ids, @extschema@.extract_entities_json_batch(notes);
         EXCEPTION WHEN OTHERS THEN
             -- One note, or the extension itself? Each note alone says which.
             written := 0;
@@ -198,7 +199,7 @@ BEGIN
             stuck_ids := '{}';
             FOR i IN 1 .. pg_catalog.cardinality(notes) LOOP
                 BEGIN
-                    one_result := (@extschema@.extract_entities_json(ARRAY[notes[i]]))[1];
+                    one_result := (@extschema@.extract_entities_json_batch(ARRAY[notes[i]]))[1];
                 EXCEPTION WHEN OTHERS THEN
                     -- A note the extension cannot take, if a known-good note still extracts;
                     -- otherwise the extension's own fault, which must stop the fill rather than
@@ -248,10 +249,17 @@ DECLARE
     last_notice timestamptz := pg_catalog.clock_timestamp();
     progress record;
     unfilled text;  -- the FROM and WHERE of the rows still to fill
+    entities_type pg_catalog.oid;
+    batches bigint := 0;
     dropped constant text := 'clinical_ner: the extension was dropped while populate_entities ran';
     dropped_hint constant text :=
         'Rows written so far are kept; after CREATE EXTENSION clinical_ner, call populate_entities again to fill the rest.';
 BEGIN
+    IF @extschema@.clinical_ner_in_transaction_block() THEN
+        RAISE EXCEPTION 'populate_entities cannot run inside a transaction block: it commits after every batch'
+            USING ERRCODE = 'invalid_transaction_termination',
+                  HINT = 'CALL it on its own, outside BEGIN ... COMMIT. Drivers that open a transaction for every statement need autocommit for the CALL (psycopg: connect(..., autocommit=True); JDBC: setAutoCommit(true)).';
+    END IF;
     IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 OR batch_size OPERATOR(pg_catalog.>) 10000 THEN
         RAISE EXCEPTION 'batch_size must be between 1 and 10000';
     END IF;
@@ -268,13 +276,18 @@ BEGIN
                      AND t.typcategory OPERATOR(pg_catalog.=) 'S') THEN
         RAISE EXCEPTION '% has no text column %', relation, pg_catalog.quote_ident(note_column);
     END IF;
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute AS a
-                   WHERE a.attrelid OPERATOR(pg_catalog.=) relation
-                     AND a.attname OPERATOR(pg_catalog.=) entities_column
-                     AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-                     AND a.atttypid OPERATOR(pg_catalog.=) CAST('pg_catalog.jsonb' AS pg_catalog.regtype)) THEN
-        RAISE EXCEPTION '% has no jsonb column %', relation, pg_catalog.quote_ident(entities_column)
+    SELECT a.atttypid INTO entities_type FROM pg_catalog.pg_attribute AS a
+    WHERE a.attrelid OPERATOR(pg_catalog.=) relation
+      AND a.attname OPERATOR(pg_catalog.=) entities_column
+      AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+    IF entities_type IS NULL THEN
+        RAISE EXCEPTION '% has no column %', relation, pg_catalog.quote_ident(entities_column)
             USING HINT = pg_catalog.format('ALTER TABLE %s ADD COLUMN %I jsonb', relation, entities_column);
+    ELSIF entities_type OPERATOR(pg_catalog.<>) CAST('pg_catalog.jsonb' AS pg_catalog.regtype) THEN
+        RAISE EXCEPTION 'column % of % is %, not jsonb', pg_catalog.quote_ident(entities_column), relation,
+                        pg_catalog.format_type(entities_type, NULL)
+            USING HINT = pg_catalog.format('Fill a jsonb column: ALTER TABLE %1$s ALTER COLUMN %2$I TYPE jsonb USING %2$I::jsonb, or ALTER TABLE %1$s ADD COLUMN entities jsonb and name that one.',
+                                           relation, entities_column);
     END IF;
 
     unfilled := pg_catalog.format('FROM %1$s WHERE %3$I IS NULL AND %2$I IS NOT NULL',
@@ -288,6 +301,7 @@ BEGIN
             total)
     RETURNING run_id INTO run;
     COMMIT;
+    RAISE NOTICE 'populate_entities: run %, % rows to fill; progress in clinical_ner_populate_progress', run, total;
 
     -- First the rows that were unfinished at the start, in physical order and found by TID, so that
     -- the cost stays linear in the table; then any that this pass missed (inserted meanwhile, or moved
@@ -315,7 +329,10 @@ BEGIN
         COMMIT;
         pending_oids := '{}';
         pending_ids := '{}';
-        IF pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) last_notice
+        batches := batches OPERATOR(pg_catalog.+) 1;
+        -- The first batch's figures at once (a batch can take tens of seconds), then every 5 s.
+        IF batches OPERATOR(pg_catalog.=) 1
+           OR pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) last_notice
                OPERATOR(pg_catalog.>) CAST('5 seconds' AS pg_catalog.interval) THEN
             SELECT r.rows_done AS done, r.rows_left AS left_to_do INTO progress
             FROM @extschema@.clinical_ner_populate_runs AS r WHERE r.run_id OPERATOR(pg_catalog.=) run;

@@ -166,9 +166,12 @@ fn extract_entities_json(note: NoteText<'_>) -> JsonB {
 }
 
 /// The set-based call for batch jobs: one `jsonb` array of entities per note, in the notes' order,
-/// NULL for a NULL note. One call extracts every note, so the model runs in batches.
+/// NULL for a NULL note. One call extracts every note, so the model runs in batches. A name of its
+/// own, because a client that sends an array untyped (psycopg's lists) would otherwise reach the
+/// single-note `extract_entities_json(text)` with the array's text.
+// The Rust name keeps the C symbol that the install scripts of 0.1.0 to 0.5.0 name.
 #[pg_extern(
-    name = "extract_entities_json",
+    name = "extract_entities_json_batch",
     immutable,
     strict,
     parallel_safe,
@@ -182,9 +185,10 @@ fn extract_entities_json_of_many(notes: Array<'_, &str>) -> Vec<Option<JsonB>> {
         .collect()
 }
 
-/// Every entity of many notes, `note_index` being the note's 1-based position in the array.
+/// Every entity of many notes, `note_index` being the note's 1-based position in the array (a
+/// name of its own for the reason given at [`extract_entities_json_of_many`]).
 #[pg_extern(
-    name = "extract_entities",
+    name = "extract_entities_batch",
     immutable,
     strict,
     parallel_safe,
@@ -424,6 +428,7 @@ fn clinical_ner_models() -> TableIterator<
         name!(device, String),
         name!(path, String),
         name!(max_sequence_length, i32),
+        name!(cpu_int8_instructions, String),
     ),
 > {
     // Where the shared worker serves this session, it has the model: asking it spares loading one here.
@@ -440,6 +445,7 @@ fn clinical_ner_models() -> TableIterator<
         info.device,
         info.folder.display().to_string(),
         info.max_sequence_length as i32,
+        clinical_ner_engine::cpu_int8_instructions().to_string(),
     ))
 }
 
@@ -533,9 +539,29 @@ fn offset(chars: usize) -> i32 {
     i32::try_from(chars).expect("offsets of a PostgreSQL text value fit in int4")
 }
 
+/// Whether this statement runs inside a transaction block (BEGIN ... COMMIT, or a driver that opens
+/// one for every statement), where a procedure that commits fails at its first COMMIT: lets
+/// `populate_entities` say so, and what to do, before it starts.
+#[pg_extern(volatile, parallel_restricted)]
+#[search_path(pg_catalog, pg_temp)]
+fn clinical_ner_in_transaction_block() -> bool {
+    // SAFETY: reads the transaction state of this backend, which every statement has.
+    unsafe { pg_sys::IsTransactionBlock() }
+}
+
 // The batch fill over whole tables (a procedure, because it commits per batch) and its progress view.
 extension_sql_file!(
     "../sql/populate.sql",
     name = "populate",
-    requires = [extract_entities_json_of_many]
+    requires = [
+        extract_entities_json_of_many,
+        clinical_ner_in_transaction_block
+    ]
+);
+
+// The set-based calls under the single-note functions' names, as before 0.6.0, for one release.
+extension_sql_file!(
+    "../sql/deprecated.sql",
+    name = "deprecated",
+    requires = [extract_entities_json_of_many, extract_entities_of_many]
 );

@@ -28,13 +28,3 @@ pub extern "C-unwind" fn _PG_init() {
     errors::install_log_hook();
     inference_worker::register();
 }
-
-#[cfg(test)]
-pub mod pg_test {
-    pub fn setup(_options: Vec<&str>) {}
-
-    #[must_use]
-    pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec![]
-    }
-}

@@ -31,6 +31,6 @@ pub use error::Error;
 pub use extractor::{Extractor, WindowConfig};
 pub use labels::EntityType;
 pub use model::{load_model, ModelInfo};
-pub use runtime::{Device, RuntimeOptions};
+pub use runtime::{cpu_int8_instructions, Device, RuntimeOptions};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

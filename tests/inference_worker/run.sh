@@ -80,9 +80,9 @@ mapfile -t w <<< "$via_worker"; mapfile -t p <<< "$in_process"
 [ "${w[3]}" = 0 ] || fail "a session served by the worker loaded ONNX Runtime itself"
 served_after="$(sql "SELECT requests FROM clinical_ner_inference_worker()")"
 [ $((served_after - served_before)) -ge 12 ] || fail "the worker served $((served_after - served_before)) requests, not the 12 notes"
-set_based_worker="$(sql "SELECT md5(extract_entities_json(array_agg(note ORDER BY id))::text) FROM sample_notes")"
+set_based_worker="$(sql "SELECT md5(extract_entities_json_batch(array_agg(note ORDER BY id))::text) FROM sample_notes")"
 set_based_own="$(psql -X -q -d "$DB" -tA -c "SET clinical_ner.use_inference_worker = off" \
-    -c "SELECT md5(extract_entities_json(array_agg(note ORDER BY id))::text) FROM sample_notes")"
+    -c "SELECT md5(extract_entities_json_batch(array_agg(note ORDER BY id))::text) FROM sample_notes")"
 [ "$set_based_worker" = "$set_based_own" ] || fail "the set-based call differs between worker and session"
 echo "12 notes: per-row and set-based results identical ($( cut -c1-12 <<< "${w[1]}")...), and clinical_ner_models() too; the served session never loaded ONNX Runtime"
 

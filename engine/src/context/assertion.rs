@@ -1,5 +1,5 @@
-//! Assertion status of an entity (present, absent, possible, hypothetical, historical, or about a
-//! family member): ConText-style rules over the entity's sentence.
+//! Assertion status of an entity (present, absent, possible, hypothetical, historical, about a
+//! family member, or an allergy the patient has): ConText-style rules over the entity's sentence.
 //!
 //! A trigger phrase ("denies", "rule out", "history of", "mother") reaches forward, backward or both
 //! ways from where it stands, to the end of the sentence, to a terminating phrase ("but", "which") or
@@ -25,16 +25,20 @@ pub enum Assertion {
     Hypothetical,
     Historical,
     Family,
+    /// The patient is allergic to it ("allergic to penicillin", "sulfa allergy", under an allergies
+    /// heading), or it is the reaction an allergy gives: not an exposure and not a current finding.
+    Allergy,
 }
 
 impl Assertion {
-    pub const ALL: [Assertion; 6] = [
+    pub const ALL: [Assertion; 7] = [
         Assertion::Present,
         Assertion::Absent,
         Assertion::Possible,
         Assertion::Hypothetical,
         Assertion::Historical,
         Assertion::Family,
+        Assertion::Allergy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,16 +49,20 @@ impl Assertion {
             Assertion::Hypothetical => "hypothetical",
             Assertion::Historical => "historical",
             Assertion::Family => "family",
+            Assertion::Allergy => "allergy",
         }
     }
 
     /// Which status wins when several triggers reach one entity: a mention about someone else is
-    /// never the patient's, a hypothetical one never happened, and a negated history is no history.
+    /// never the patient's, a hypothetical one never happened, a negated history is no history, and
+    /// "no known allergy to codeine" is no allergy; an allergy, even a possible or past one, is never
+    /// an exposure.
     fn precedence(self) -> u8 {
         match self {
-            Assertion::Family => 5,
-            Assertion::Hypothetical => 4,
-            Assertion::Absent => 3,
+            Assertion::Family => 6,
+            Assertion::Hypothetical => 5,
+            Assertion::Absent => 4,
+            Assertion::Allergy => 3,
             Assertion::Possible => 2,
             Assertion::Historical => 1,
             Assertion::Present => 0,
@@ -89,6 +97,9 @@ enum Direction {
     Forward,
     Backward,
     Both,
+    /// Right after the entity with no word between ("sulfa allergy"): a trigger that would
+    /// otherwise reach back over a whole list ("takes aspirin and has a sulfa allergy").
+    RightAfter,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +271,7 @@ impl SentenceTriggers {
             Some(Section::PastMedicalHistory | Section::PastSurgicalHistory) => {
                 Assertion::Historical
             }
+            Some(Section::Allergies) => Assertion::Allergy,
             _ => Assertion::Present,
         };
         let words = &self.alphanumeric_before;
@@ -280,12 +292,21 @@ impl SentenceTriggers {
 
     /// Whether `trigger` reaches the entity: in its direction, with no terminator of its status
     /// between them and no more than [`MAX_SCOPE_WORDS`] words apart. A trigger inside the entity's
-    /// own words ("history of asthma" tagged whole) reaches it.
+    /// own words ("history of asthma" tagged whole) reaches it, except an allergy trigger: "seasonal
+    /// allergies" and "penicillin allergy" tagged whole are diagnoses the patient has.
     fn reaches(&self, trigger: &Trigger, entity: &Range<usize>) -> bool {
         let inside = trigger.words.start >= entity.start && trigger.words.end <= entity.end;
-        let forward = trigger.direction != Direction::Backward && trigger.words.end <= entity.start;
-        let backward = trigger.direction != Direction::Forward && trigger.words.start >= entity.end;
+        let forward = matches!(trigger.direction, Direction::Forward | Direction::Both)
+            && trigger.words.end <= entity.start;
+        let backward = matches!(trigger.direction, Direction::Backward | Direction::Both)
+            && trigger.words.start >= entity.end;
+        let right_after = trigger.direction == Direction::RightAfter
+            && trigger.words.start >= entity.end
+            && self.alphanumeric_before[trigger.words.start]
+                == self.alphanumeric_before[entity.end];
         let gap = if inside {
+            return trigger.status != Assertion::Allergy;
+        } else if right_after {
             return true;
         } else if forward {
             trigger.words.end..entity.start
@@ -305,6 +326,7 @@ fn effect(category: &str, direction: &str) -> Result<Effect, String> {
         "forward" => Ok(Direction::Forward),
         "backward" => Ok(Direction::Backward),
         "both" => Ok(Direction::Both),
+        "right_after" => Ok(Direction::RightAfter),
         other => Err(format!("unknown direction \"{other}\"")),
     };
     match category {
@@ -527,7 +549,46 @@ mod tests {
         );
         assert_eq!(
             status_in("Penicillin.", "penicillin", Some(Section::Allergies)),
+            Assertion::Allergy
+        );
+    }
+
+    #[test]
+    fn allergies_written_as_sentences() {
+        let allergy = |sentence: &str, target: &str| status(sentence, target) == Assertion::Allergy;
+        assert!(allergy("Allergic to penicillin.", "penicillin"));
+        assert!(allergy(
+            "She is allergic to penicillin, sulfa and codeine.",
+            "codeine"
+        ));
+        assert!(allergy("Sulfa allergy.", "sulfa"));
+        assert!(allergy("History of anaphylaxis to peanuts.", "peanuts"));
+        assert!(allergy("Allergic to penicillin (hives).", "hives"));
+        // What stays an exposure or a diagnosis.
+        assert_eq!(
+            status("She takes aspirin and has a sulfa allergy.", "aspirin"),
             Assertion::Present
+        );
+        assert_eq!(
+            status("Allergic to penicillin and takes aspirin daily.", "aspirin"),
+            Assertion::Present
+        );
+        assert_eq!(
+            status("Seasonal allergies.", "seasonal allergies"),
+            Assertion::Present
+        );
+        assert_eq!(
+            status("Allergic rhinitis.", "allergic rhinitis"),
+            Assertion::Present
+        );
+        // No allergy is no allergy; an allergy in a relative is the relative's.
+        assert_eq!(
+            status("No known allergy to codeine.", "codeine"),
+            Assertion::Absent
+        );
+        assert_eq!(
+            status("Mother is allergic to penicillin.", "penicillin"),
+            Assertion::Family
         );
     }
 

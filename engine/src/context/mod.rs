@@ -23,6 +23,8 @@ pub struct NoteContext<'rules> {
     rules: &'rules AssertionRules,
     words: Vec<Word>,
     headings: Vec<Heading>,
+    /// Characters of the list after each allergies heading (see [`allergy_lists`]), in order.
+    allergy_lists: Vec<Range<usize>>,
     /// Word positions of each sentence, in order.
     sentences: Vec<Range<usize>>,
     /// The assertion triggers of each sentence, found when an entity of the sentence is first asked
@@ -49,10 +51,12 @@ impl<'rules> NoteContext<'rules> {
             })
             .collect();
         let triggers = sentences.iter().map(|_| OnceCell::new()).collect();
+        let allergy_lists = allergy_lists(text, &headings);
         NoteContext {
             rules,
             words,
             headings,
+            allergy_lists,
             sentences,
             triggers,
         }
@@ -72,10 +76,60 @@ impl<'rules> NoteContext<'rules> {
             return Assertion::Present;
         };
         let in_sentence = first - sentence.start..end.min(sentence.end) - sentence.start;
+        // An allergies heading makes an allergy of its list, not of whatever follows it up to the
+        // next heading it knows (notes run "ALLERGIES: None. CURRENT MEDS: ..." together).
+        let default_from = self
+            .section(entity)
+            .filter(|&section| section != Section::Allergies || self.in_allergy_list(entity.start));
         self.triggers[index]
             .get_or_init(|| self.rules.prepare(&self.words[sentence.clone()]))
-            .assertion(in_sentence, self.section(entity))
+            .assertion(in_sentence, default_from)
     }
+
+    fn in_allergy_list(&self, position: usize) -> bool {
+        let before = self
+            .allergy_lists
+            .partition_point(|list| list.start <= position);
+        before
+            .checked_sub(1)
+            .is_some_and(|last| self.allergy_lists[last].contains(&position))
+    }
+}
+
+/// The list after each allergies heading: from the heading to its first full stop, colon,
+/// semicolon, question or exclamation mark, or to the next heading. "ALLERGIES: Penicillin, sulfa
+/// and codeine." and a list over several lines are all allergies; "ALLERGIES: None. CURRENT
+/// MEDICATION: Zyrtec" ends at "None." One pass over the note.
+fn allergy_lists(text: &str, headings: &[Heading]) -> Vec<Range<usize>> {
+    let mut lists = Vec::new();
+    let mut open: Option<usize> = None;
+    let mut next_heading = 0;
+    let mut length = 0;
+    for (position, character) in text.chars().enumerate() {
+        while let Some(heading) = headings
+            .get(next_heading)
+            .filter(|h| h.chars.end <= position)
+        {
+            if let Some(start) = open.take() {
+                lists.push(start..heading.chars.start);
+            }
+            if heading.section == Section::Allergies {
+                open = Some(heading.chars.end);
+            }
+            next_heading += 1;
+        }
+        if let Some(start) = open {
+            if matches!(character, '.' | ':' | ';' | '!' | '?') {
+                lists.push(start..position);
+                open = None;
+            }
+        }
+        length = position + 1;
+    }
+    if let Some(start) = open {
+        lists.push(start..length);
+    }
+    lists
 }
 
 #[cfg(test)]
@@ -88,6 +142,20 @@ mod tests {
         let entity = start..start + mention.chars().count();
         let context = NoteContext::new(note, AssertionRules::builtin());
         (context.assertion(&entity), context.section(&entity))
+    }
+
+    #[test]
+    fn an_allergies_heading_makes_allergies_of_its_list_only() {
+        let note = "ALLERGIES: Penicillin, sulfa and codeine. Lisinopril daily.\nALLERGIES:\nIodine - hives\nLatex\nMEDICATIONS: aspirin.\nAllergies: None. Current medication: Zyrtec.";
+        for allergen in ["Penicillin", "sulfa", "codeine", "Iodine", "hives", "Latex"] {
+            assert_eq!(annotate(note, allergen).0, Assertion::Allergy, "{allergen}");
+        }
+        assert_eq!(
+            annotate(note, "Lisinopril"),
+            (Assertion::Present, Some(Section::Allergies))
+        );
+        assert_eq!(annotate(note, "aspirin").0, Assertion::Present);
+        assert_eq!(annotate(note, "Zyrtec").0, Assertion::Present);
     }
 
     #[test]

@@ -3,18 +3,30 @@
 WITH batch AS (
     SELECT r.id, r.entities
     FROM (SELECT array_agg(id ORDER BY id) AS ids, array_agg(note ORDER BY id) AS notes FROM sample_notes) AS a,
-         unnest(a.ids, extract_entities_json(a.notes)) AS r(id, entities))
+         unnest(a.ids, extract_entities_json_batch(a.notes)) AS r(id, entities))
 SELECT count(*) AS notes, bool_and(batch.entities = extract_entities_json(s.note)) AS json_matches_per_row
 FROM sample_notes AS s JOIN batch USING (id);
-SELECT (SELECT count(*) FROM extract_entities((SELECT array_agg(note ORDER BY id) FROM sample_notes)))
+SELECT (SELECT count(*) FROM extract_entities_batch((SELECT array_agg(note ORDER BY id) FROM sample_notes)))
      = (SELECT count(*) FROM sample_notes, extract_entities(note)) AS same_row_count;
 SELECT note_index, entity_type, mention, start_offset, end_offset
-FROM extract_entities(ARRAY['Started aspirin for fever.', NULL, '', 'Denies chest pain.']);
-SELECT extract_entities_json(ARRAY['Started aspirin.', NULL, ''])::text[] IS NOT NULL AS has_result,
-       (extract_entities_json(ARRAY['Started aspirin.', NULL, '']))[2] IS NULL AS null_stays_null,
-       (extract_entities_json(ARRAY['Started aspirin.', NULL, '']))[3] AS empty_note;
-SELECT extract_entities_json(NULL::text[]) IS NULL AS null_array;
-SELECT cardinality(extract_entities_json('{}'::text[])) AS empty_array;
+FROM extract_entities_batch(ARRAY['Started aspirin for fever.', NULL, '', 'Denies chest pain.']);
+SELECT extract_entities_json_batch(ARRAY['Started aspirin.', NULL, ''])::text[] IS NOT NULL AS has_result,
+       (extract_entities_json_batch(ARRAY['Started aspirin.', NULL, '']))[2] IS NULL AS null_stays_null,
+       (extract_entities_json_batch(ARRAY['Started aspirin.', NULL, '']))[3] AS empty_note;
+SELECT extract_entities_json_batch(NULL::text[]) IS NULL AS null_array;
+SELECT cardinality(extract_entities_json_batch('{}'::text[])) AS empty_array;
+-- An array sent without its type (psycopg sends Python lists so) reaches the batch names as text[];
+-- under the old set-based name, kept for 0.6.0 only, the same literal is read as one note.
+SELECT cardinality(extract_entities_json_batch('{"Took aspirin.","Denies fever."}')) AS notes_of_untyped_array,
+       (SELECT count(DISTINCT note_index) FROM extract_entities_batch('{"Took aspirin.","Denies fever."}')) AS notes_with_rows,
+       pg_typeof(extract_entities_json('{"Took aspirin.","Denies fever."}')) AS old_name_gives_one_note_result;
+-- The old set-based names still answer, with the new functions' results, for a typed array.
+SELECT extract_entities_json(ARRAY['Took aspirin.', NULL]) = extract_entities_json_batch(ARRAY['Took aspirin.', NULL])
+         AS deprecated_json_same,
+       (SELECT array_agg(row(note_index, mention)) FROM extract_entities(ARRAY['Took aspirin.', 'Denies fever.']))
+     = (SELECT array_agg(row(note_index, mention)) FROM extract_entities_batch(ARRAY['Took aspirin.', 'Denies fever.']))
+         AS deprecated_rows_same,
+       obj_description('extract_entities_json(text[])'::regprocedure) AS json_comment;
 -- A filled column (extract_entities_json, populate_entities) expands into the rows extract_entities
 -- returns, without running the model: no row differs either way.
 SELECT count(*) AS differing_rows FROM (

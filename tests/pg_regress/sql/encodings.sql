@@ -16,8 +16,8 @@ SELECT extract_diseases('PHI-MARKER Café patient has asthma.', true);
 SELECT count(*) FROM extract_entities('PHI-MARKER Café patient started metformin.');
 SELECT extract_symptoms('Denies fever.') AS session_goes_on;
 -- The set-based call applies the same rule to each note of its array.
-SELECT extract_entities_json(ARRAY['Took aspirin.', 'PHI-MARKER Café patient.']);
-SELECT jsonb_array_length((extract_entities_json(ARRAY['Took aspirin.', NULL]))[1]) AS ascii_array_works;
+SELECT extract_entities_json_batch(ARRAY['Took aspirin.', 'PHI-MARKER Café patient.']);
+SELECT jsonb_array_length((extract_entities_json_batch(ARRAY['Took aspirin.', NULL]))[1]) AS ascii_array_works;
 -- A batch fill gets past such a note: the others are filled, it is marked with the error (no note
 -- text in it), the run counts it, and the next call has nothing left to do.
 CREATE TABLE notes (id int PRIMARY KEY, note text, entities jsonb);

@@ -5,7 +5,7 @@ LOAD 'clinical_ner';
 SHOW clinical_ner.max_note_size;
 SELECT extract_medications('PHI-MARKER-4411 ' || repeat('x', 1024 * 1024));
 SELECT count(*) FROM extract_entities('PHI-MARKER-4412 ' || repeat('x ', 600 * 1024));
-SELECT extract_entities_json(ARRAY['Took aspirin.', 'PHI-MARKER-4413 ' || repeat('x', 1024 * 1024)]);
+SELECT extract_entities_json_batch(ARRAY['Took aspirin.', 'PHI-MARKER-4413 ' || repeat('x', 1024 * 1024)]);
 SELECT extract_medications('Took aspirin.') AS session_goes_on;
 CREATE ROLE clinical_ner_limited LOGIN;
 SET ROLE clinical_ner_limited;

@@ -52,6 +52,7 @@ CALL populate_entities('visits', 'note', 'entities', 0);
 CALL populate_entities('visits', 'missing', 'entities');
 CALL populate_entities('visits', 'id', 'entities');
 CALL populate_entities('visits', 'note', 'site');
+CALL populate_entities('visits', 'note', 'no_such_column');
 CREATE VIEW visit_view AS SELECT * FROM visits;
 CALL populate_entities('visit_view', 'note', 'entities');
 CALL populate_entities('no_such_table', 'note', 'entities');
@@ -111,9 +112,11 @@ DROP FUNCTION keep_entities_null();
 CREATE TABLE slow_fill (id int, note text, entities jsonb);
 INSERT INTO slow_fill SELECT i, repeat('The patient walked in the garden with her family. ', 100) FROM generate_series(1, 300) AS i;
 \set VERBOSITY terse
+SET client_min_messages = warning;  -- the NOTICEs report a speed
 SET statement_timeout = '1s';
 CALL populate_entities('slow_fill', 'note', batch_size => 1);
 RESET statement_timeout;
+RESET client_min_messages;
 \set VERBOSITY default
 SELECT state, pid = pg_backend_pid() AS this_session, rows_done > 0 AS some_done, finished_at IS NULL AS unfinished
 FROM clinical_ner_populate_progress ORDER BY run_id DESC LIMIT 1;
