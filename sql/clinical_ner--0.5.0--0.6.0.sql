@@ -8,6 +8,8 @@
 --   first batch; it calls extract_entities_json_batch.
 -- * clinical_ner_models() gains cpu_int8_instructions (AVX-512 VNNI, AVX2, ...): its result type
 --   changes, so it is dropped and created again (a view of yours on it stops the update).
+-- * extract_medication_attributes(note): one row per medication mention with its strength, dose,
+--   route, frequency (and per day), duration and daily dose (issue 22).
 -- * The 'allergy' assertion comes with the library; nothing here.
 -- Definitions below are those of sql/populate.sql, sql/deprecated.sql and of the functions pgrx
 -- generates, so an upgraded database equals a fresh install (tests/pg_regress/sql/upgrade.sql).
@@ -46,6 +48,34 @@ STRICT VOLATILE PARALLEL RESTRICTED
 SET search_path TO pg_catalog, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'clinical_ner_in_transaction_block_wrapper';
+
+CREATE  FUNCTION "extract_medication_attributes"(
+	"note" TEXT /* NoteText < '_ > */
+) RETURNS TABLE (
+	"mention" TEXT,  /* String */
+	"start_offset" INT,  /* i32 */
+	"end_offset" INT,  /* i32 */
+	"assertion" TEXT,  /* String */
+	"code" TEXT,  /* Option < String > */
+	"preferred_name" TEXT,  /* Option < String > */
+	"strength_value" double precision,  /* Option < f64 > */
+	"strength_unit" TEXT,  /* Option < String > */
+	"dose_amount" double precision,  /* Option < f64 > */
+	"dose_form" TEXT,  /* Option < String > */
+	"route" TEXT,  /* Option < String > */
+	"frequency" TEXT,  /* Option < String > */
+	"per_day" double precision,  /* Option < f64 > */
+	"as_needed" bool,  /* Option < bool > */
+	"duration_days" double precision,  /* Option < f64 > */
+	"tapering" bool,  /* bool */
+	"daily_dose" double precision,  /* Option < f64 > */
+	"daily_dose_unit" TEXT,  /* Option < String > */
+	"attribute_offsets" jsonb  /* JsonB */
+)
+IMMUTABLE STRICT PARALLEL SAFE COST 10000
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'extract_medication_attributes_wrapper';
 
 DROP FUNCTION clinical_ner_models();
 CREATE  FUNCTION "clinical_ner_models"() RETURNS TABLE (

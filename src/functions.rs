@@ -10,6 +10,7 @@
 //! and none will by accident under a caller's path.
 
 use clinical_ner_engine::linking::{link_all, LinkedEntity};
+use clinical_ner_engine::posology::{medication_attributes, PosologyRules};
 use clinical_ner_engine::{Assertion, Entity, EntityType};
 use pgrx::prelude::*;
 use pgrx::JsonB;
@@ -340,6 +341,99 @@ fn entity_row(entity: LinkedEntity) -> EntityRow {
 fn entities_json(entities: Vec<LinkedEntity>) -> JsonB {
     let records: Vec<EntityRecord> = entities.into_iter().map(EntityRecord::from).collect();
     JsonB(serde_json::to_value(records).expect("entity records serialise"))
+}
+
+/// One row per medication mention with what the note says about its dosing: strength, dose, route,
+/// frequency (as written, and normalised to administrations per day), duration and the daily dose
+/// they give, NULL where the note does not say (see `clinical_ner_engine::posology`).
+/// `attribute_offsets` holds each attribute's character offsets, as `[start, end]` by name.
+#[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
+#[search_path(pg_catalog, pg_temp)]
+fn extract_medication_attributes(
+    note: NoteText<'_>,
+) -> TableIterator<
+    'static,
+    (
+        name!(mention, String),
+        name!(start_offset, i32),
+        name!(end_offset, i32),
+        name!(assertion, String),
+        name!(code, Option<String>),
+        name!(preferred_name, Option<String>),
+        name!(strength_value, Option<f64>),
+        name!(strength_unit, Option<String>),
+        name!(dose_amount, Option<f64>),
+        name!(dose_form, Option<String>),
+        name!(route, Option<String>),
+        name!(frequency, Option<String>),
+        name!(per_day, Option<f64>),
+        name!(as_needed, Option<bool>),
+        name!(duration_days, Option<f64>),
+        name!(tapering, bool),
+        name!(daily_dose, Option<f64>),
+        name!(daily_dose_unit, Option<String>),
+        name!(attribute_offsets, JsonB),
+    ),
+> {
+    let text = note.read();
+    let medications: Vec<LinkedEntity> = entities(text, true)
+        .into_iter()
+        .filter(|(e, _)| e.entity_type == EntityType::Medication)
+        .collect();
+    let spans: Vec<std::ops::Range<usize>> =
+        medications.iter().map(|(e, _)| e.start..e.end).collect();
+    let attributes = medication_attributes(text, &spans, PosologyRules::builtin());
+    let written = |chars: &std::ops::Range<usize>| -> String {
+        text.chars()
+            .skip(chars.start)
+            .take(chars.end - chars.start)
+            .collect()
+    };
+    let rows: Vec<_> = medications
+        .into_iter()
+        .zip(attributes)
+        .map(|((entity, link), found)| {
+            let offsets: serde_json::Map<String, serde_json::Value> = [
+                ("strength", found.strength.as_ref().map(|f| &f.chars)),
+                ("dose", found.dose.as_ref().map(|f| &f.chars)),
+                ("route", found.route.as_ref().map(|f| &f.chars)),
+                ("frequency", found.frequency.as_ref().map(|f| &f.chars)),
+                ("duration", found.duration.as_ref().map(|f| &f.chars)),
+            ]
+            .into_iter()
+            .filter_map(|(name, chars)| {
+                chars.map(|c| {
+                    (
+                        name.to_string(),
+                        serde_json::json!([offset(c.start), offset(c.end)]),
+                    )
+                })
+            })
+            .collect();
+            (
+                entity.mention,
+                offset(entity.start),
+                offset(entity.end),
+                entity.assertion.as_str().to_string(),
+                link.as_ref().map(|l| l.code.clone()),
+                link.as_ref().map(|l| l.preferred_name.clone()),
+                found.strength.as_ref().and_then(|f| f.value.value),
+                found.strength.as_ref().map(|f| f.value.unit.clone()),
+                found.dose.as_ref().and_then(|f| f.value.amount),
+                found.dose.as_ref().map(|f| f.value.form.clone()),
+                found.route.as_ref().map(|f| f.value.clone()),
+                found.frequency.as_ref().map(|f| written(&f.chars)),
+                found.frequency.as_ref().and_then(|f| f.value.per_day),
+                found.frequency.as_ref().map(|f| f.value.as_needed),
+                found.duration.as_ref().map(|f| f.value),
+                found.tapering,
+                found.daily_dose.as_ref().map(|d| d.value),
+                found.daily_dose.as_ref().map(|d| d.unit.clone()),
+                JsonB(serde_json::Value::Object(offsets)),
+            )
+        })
+        .collect();
+    TableIterator::new(rows)
 }
 
 /// The code a mention of this entity type links to, as `extract_entities` would give it: no row when

@@ -21,6 +21,7 @@ pub mod labels;
 pub mod linking;
 pub mod manifest;
 pub mod model;
+pub mod posology;
 pub mod runtime;
 pub mod tokenize;
 pub mod window;

@@ -39,8 +39,14 @@ SELECT count(*) AS entities,
        bool_and(substr(note, start_offset + 1, end_offset - start_offset) = mention) AS offsets_hold
 FROM sample_notes, extract_entities(note);
 
+\echo '--- dosing of each medication mention, and the daily dose where the note fixes one'
+SELECT id, mention, strength_value, strength_unit, route, frequency, per_day, as_needed, daily_dose, daily_dose_unit
+FROM sample_notes, extract_medication_attributes(note)
+WHERE strength_value IS NOT NULL OR route IS NOT NULL OR frequency IS NOT NULL
+ORDER BY id, start_offset;
+
 \echo '--- the linking vocabulary this session uses'
 SELECT path, terms, term_counts FROM clinical_ner_vocabulary();
 
 \echo '--- the model this session uses'
-SELECT name, version, device, left(checksum, 12) AS checksum, labels FROM clinical_ner_models();
+SELECT name, version, device, cpu_int8_instructions, left(checksum, 12) AS checksum, labels FROM clinical_ner_models();

@@ -11,6 +11,7 @@
 //! predictions may one day be real notes, and error messages end up in logs.
 
 pub mod assertion_eval;
+pub mod attribute_eval;
 pub mod combine;
 pub mod corpus;
 pub mod dataset;

@@ -17,8 +17,8 @@ use clinical_ner_training::metrics::{self, Report, ScoreOptions, Scoreboard};
 use clinical_ner_training::readers::{self, notes, notes::CsvColumns};
 use clinical_ner_training::teachers::{self, Teacher, TeacherSources};
 use clinical_ner_training::{
-    assertion_eval, dataset, known_corpora, link_eval, note_link_eval, predictions, selection,
-    vocabulary,
+    assertion_eval, attribute_eval, dataset, known_corpora, link_eval, note_link_eval, predictions,
+    selection, vocabulary,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -111,6 +111,15 @@ enum MergedOutput {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Score the engine's medication attribute rules (strength, dose, route, frequency) on
+    /// MACCROBAT's Dosage, Administration and Frequency spans of its gold medications.
+    AttributeEval {
+        #[command(flatten)]
+        data: DataDir,
+        /// Also write the scores as JSON here.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Score the engine's assertion rules (present, absent, possible, historical, …) on MACCROBAT's
     /// gold polarity and history annotations: per-class table, confusion matrix and the errors.
     AssertionEval {
@@ -253,6 +262,7 @@ type Outcome = Result<(), Box<dyn std::error::Error>>;
 fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
         Command::CorpusStats { data, names } => corpus_stats(&data.data_dir, &names),
+        Command::AttributeEval { data, json } => attribute_eval(&data.data_dir, json.as_deref()),
         Command::AssertionEval {
             data,
             markdown,
@@ -333,6 +343,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn attribute_eval(data_dir: &Path, json: Option<&Path>) -> Outcome {
+    let report = attribute_eval::evaluate_maccrobat(data_dir)?;
+    print!("{}", report.markdown());
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+    }
+    Ok(())
 }
 
 fn assertion_eval(

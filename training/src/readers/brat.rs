@@ -176,16 +176,22 @@ pub fn annotations(ann: &str) -> Vec<Annotation> {
             _ => {}
         }
     }
-    for (target, name, value) in attributes {
-        let text_bound = event_triggers
+    // An event (`E` line) stands for its trigger's text-bound annotation.
+    let text_bound = |id: &str| -> String {
+        event_triggers
             .iter()
-            .find(|(event, _)| *event == target)
-            .map_or(target.as_str(), |(_, trigger)| trigger.as_str());
-        if let Some((_, annotation)) = found.iter_mut().find(|(id, _)| id == text_bound) {
+            .find(|(event, _)| event == id)
+            .map_or(id, |(_, trigger)| trigger.as_str())
+            .to_owned()
+    };
+    for (target, name, value) in attributes {
+        let target = text_bound(&target);
+        if let Some((_, annotation)) = found.iter_mut().find(|(id, _)| *id == target) {
             annotation.attributes.push((name, value));
         }
     }
     for (first, kind, second) in relations {
+        let (first, second) = (text_bound(&first), text_bound(&second));
         let label = found
             .iter()
             .find(|(id, _)| *id == second)
