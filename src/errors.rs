@@ -32,9 +32,38 @@ pub fn report(error: Error) -> ! {
         Error::Inference { .. } => PgSqlErrorCode::ERRCODE_EXTERNAL_ROUTINE_EXCEPTION,
     };
     ErrorReport::new(code, format!("{MESSAGE_PREFIX}{error}"), OWN_ERRORS)
-        .set_hint(error.hint())
+        .set_hint(hint(&error))
         .report(PgLogLevel::ERROR);
     unreachable!("an ERROR does not return")
+}
+
+/// What the person who sees the error can do about it, in this extension's terms (its settings):
+/// the engine knows nothing of PostgreSQL.
+fn hint(error: &Error) -> &'static str {
+    match error {
+        Error::Library { .. } => {
+            "Set clinical_ner.onnxruntime_library to the absolute path of libonnxruntime.so (1.31 or newer)."
+        }
+        Error::LibraryAlreadyLoaded { .. } => {
+            "A process loads ONNX Runtime once: reconnect for a changed clinical_ner.onnxruntime_library to take effect."
+        }
+        Error::ModelFile { .. } | Error::Manifest { .. } => {
+            "Set clinical_ner.model_path to a model folder holding manifest.json, model.onnx and tokenizer.json."
+        }
+        Error::Checksum { .. } | Error::Mismatch { .. } | Error::Onnx { .. } => {
+            "The model folder is damaged or mixes files of different models: reinstall the model folder."
+        }
+        Error::DeviceUnavailable { .. } => {
+            "Set clinical_ner.device to 'cpu', or to 'auto' to use a GPU only where one works."
+        }
+        Error::UnknownDevice(_) => "Use one of: cpu, cuda, auto.",
+        Error::Vocabulary { .. } => {
+            "Set clinical_ner.vocabulary_path to a folder built by `clinical-ner-train vocabulary` (terms.tsv, manifest.json), or to '' for entities without codes."
+        }
+        Error::Tokenize => "The note could not be split into tokens; check that it is valid text.",
+        Error::Inference { .. } => "Retry; if it persists, try clinical_ner.device = 'cpu' and report the model version.",
+        Error::OutOfMemory => "Extract a shorter note, or give the server more memory; other notes are not affected.",
+    }
 }
 
 /// An argument the extension cannot use, as SQLSTATE 22023. `message` must not quote the argument: it

@@ -10,7 +10,7 @@
 //! and none will by accident under a caller's path.
 
 use clinical_ner_engine::linking::{link_all, LinkedEntity};
-use clinical_ner_engine::posology::{medication_attributes, PosologyRules};
+use clinical_ner_engine::posology::{medication_attributes, MedicationAttributes, PosologyRules};
 use clinical_ner_engine::{Assertion, Entity, EntityType};
 use pgrx::prelude::*;
 use pgrx::JsonB;
@@ -163,7 +163,8 @@ fn extract_entities(
 #[pg_extern(immutable, strict, parallel_safe, cost = 10000)]
 #[search_path(pg_catalog, pg_temp)]
 fn extract_entities_json(note: NoteText<'_>) -> JsonB {
-    entities_json(entities(note.read(), true))
+    let text = note.read();
+    entities_json(text, entities(text, true))
 }
 
 /// The set-based call for batch jobs: one `jsonb` array of entities per note, in the notes' order,
@@ -180,9 +181,11 @@ fn extract_entities_json(note: NoteText<'_>) -> JsonB {
 )]
 #[search_path(pg_catalog, pg_temp)]
 fn extract_entities_json_of_many(notes: Array<'_, &str>) -> Vec<Option<JsonB>> {
-    entities_of_array(notes)
+    let notes = checked_notes(&notes);
+    entities_of_notes(&notes)
         .into_iter()
-        .map(|entities| entities.map(entities_json))
+        .zip(&notes)
+        .map(|(entities, text)| Some(entities_json(text.as_ref()?, entities?)))
         .collect()
 }
 
@@ -216,7 +219,7 @@ fn extract_entities_of_many(
     ),
 > {
     let rows = (1..)
-        .zip(entities_of_array(notes))
+        .zip(entities_of_notes(&checked_notes(&notes)))
         .flat_map(|(position, entities)| {
             entities.unwrap_or_default().into_iter().map(move |entity| {
                 let (
@@ -242,14 +245,17 @@ fn extract_entities_of_many(
     TableIterator::new(rows)
 }
 
-/// The entities of each element of a `text[]` with their codes, extracted in one call; `None` for
-/// a NULL element.
-fn entities_of_array(notes: Array<'_, &str>) -> Vec<Option<Vec<LinkedEntity>>> {
-    // pgrx hands the elements over as `&str` without checking them: each is checked before use.
-    let notes: Vec<Option<&str>> = notes
+/// The elements of a `text[]`, each checked before use (pgrx hands them over as `&str` without
+/// checking them); `None` for a NULL element.
+fn checked_notes<'a>(notes: &'a Array<'_, &str>) -> Vec<Option<&'a str>> {
+    notes
         .iter()
         .map(|note| note.map(|note| checked(note.as_bytes())))
-        .collect();
+        .collect()
+}
+
+/// The entities of each note with their codes, extracted in one call; `None` for a NULL note.
+fn entities_of_notes(notes: &[Option<&str>]) -> Vec<Option<Vec<LinkedEntity>>> {
     let present: Vec<&str> = notes.iter().flatten().copied().collect();
     let mut extracted = entities_of_many(&present, true).into_iter();
     notes
@@ -295,6 +301,10 @@ struct EntityRecord {
     link_score: Option<f32>,
     /// In the stored form only: `extract_entities` has no such column.
     link_method: Option<String>,
+    /// In the stored form only, for a medication whose dosing the note gives: the columns of
+    /// `extract_medication_attributes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attributes: Option<AttributeRecord>,
 }
 
 impl From<LinkedEntity> for EntityRecord {
@@ -312,6 +322,7 @@ impl From<LinkedEntity> for EntityRecord {
             preferred_name: link.as_ref().map(|l| l.preferred_name.clone()),
             link_score: link.as_ref().map(|l| l.score),
             link_method: link.as_ref().map(|l| l.method.name().to_string()),
+            attributes: None,
         }
     }
 }
@@ -338,9 +349,95 @@ fn entity_row(entity: LinkedEntity) -> EntityRow {
     EntityRecord::from(entity).into_row()
 }
 
-fn entities_json(entities: Vec<LinkedEntity>) -> JsonB {
-    let records: Vec<EntityRecord> = entities.into_iter().map(EntityRecord::from).collect();
+/// The stored form of a note's entities, medications with their dosing where the note gives it.
+fn entities_json(note: &str, entities: Vec<LinkedEntity>) -> JsonB {
+    let mut attributes = dosing(note, &entities).into_iter();
+    let records: Vec<EntityRecord> = entities
+        .into_iter()
+        .map(|entity| {
+            let medication = entity.0.entity_type == EntityType::Medication;
+            let mut record = EntityRecord::from(entity);
+            if medication {
+                let found = attributes.next().expect("one per medication");
+                record.attributes = (!found.is_empty()).then(|| AttributeRecord::new(note, &found));
+            }
+            record
+        })
+        .collect();
     JsonB(serde_json::to_value(records).expect("entity records serialise"))
+}
+
+/// The dosing of each medication among `entities`, in their order.
+fn dosing(note: &str, entities: &[LinkedEntity]) -> Vec<MedicationAttributes> {
+    let spans: Vec<std::ops::Range<usize>> = entities
+        .iter()
+        .filter(|(e, _)| e.entity_type == EntityType::Medication)
+        .map(|(e, _)| e.start..e.end)
+        .collect();
+    medication_attributes(note, &spans, PosologyRules::builtin())
+}
+
+/// A medication's dosing as the SQL functions give it: the columns of
+/// `extract_medication_attributes`, and the `attributes` of a medication in the stored JSON.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct AttributeRecord {
+    strength_value: Option<f64>,
+    strength_unit: Option<String>,
+    dose_amount: Option<f64>,
+    dose_form: Option<String>,
+    route: Option<String>,
+    frequency: Option<String>,
+    per_day: Option<f64>,
+    as_needed: Option<bool>,
+    duration_days: Option<f64>,
+    tapering: bool,
+    daily_dose: Option<f64>,
+    daily_dose_unit: Option<String>,
+    /// Each attribute's character offsets, `[start, end]` by name.
+    attribute_offsets: serde_json::Map<String, serde_json::Value>,
+}
+
+impl AttributeRecord {
+    fn new(note: &str, found: &MedicationAttributes) -> AttributeRecord {
+        let written = |chars: &std::ops::Range<usize>| -> String {
+            note.chars()
+                .skip(chars.start)
+                .take(chars.end - chars.start)
+                .collect()
+        };
+        let attribute_offsets = [
+            ("strength", found.strength.as_ref().map(|f| &f.chars)),
+            ("dose", found.dose.as_ref().map(|f| &f.chars)),
+            ("route", found.route.as_ref().map(|f| &f.chars)),
+            ("frequency", found.frequency.as_ref().map(|f| &f.chars)),
+            ("duration", found.duration.as_ref().map(|f| &f.chars)),
+        ]
+        .into_iter()
+        .filter_map(|(name, chars)| {
+            chars.map(|c| {
+                (
+                    name.to_string(),
+                    serde_json::json!([offset(c.start), offset(c.end)]),
+                )
+            })
+        })
+        .collect();
+        AttributeRecord {
+            strength_value: found.strength.as_ref().and_then(|f| f.value.value),
+            strength_unit: found.strength.as_ref().map(|f| f.value.unit.clone()),
+            dose_amount: found.dose.as_ref().and_then(|f| f.value.amount),
+            dose_form: found.dose.as_ref().map(|f| f.value.form.clone()),
+            route: found.route.as_ref().map(|f| f.value.clone()),
+            frequency: found.frequency.as_ref().map(|f| written(&f.chars)),
+            per_day: found.frequency.as_ref().and_then(|f| f.value.per_day),
+            as_needed: found.frequency.as_ref().map(|f| f.value.as_needed),
+            duration_days: found.duration.as_ref().map(|f| f.value),
+            tapering: found.tapering,
+            daily_dose: found.daily_dose.as_ref().map(|d| d.value),
+            daily_dose_unit: found.daily_dose.as_ref().map(|d| d.unit.clone()),
+            attribute_offsets,
+        }
+    }
 }
 
 /// One row per medication mention with what the note says about its dosing: strength, dose, route,
@@ -380,36 +477,12 @@ fn extract_medication_attributes(
         .into_iter()
         .filter(|(e, _)| e.entity_type == EntityType::Medication)
         .collect();
-    let spans: Vec<std::ops::Range<usize>> =
-        medications.iter().map(|(e, _)| e.start..e.end).collect();
-    let attributes = medication_attributes(text, &spans, PosologyRules::builtin());
-    let written = |chars: &std::ops::Range<usize>| -> String {
-        text.chars()
-            .skip(chars.start)
-            .take(chars.end - chars.start)
-            .collect()
-    };
+    let attributes = dosing(text, &medications);
     let rows: Vec<_> = medications
         .into_iter()
         .zip(attributes)
         .map(|((entity, link), found)| {
-            let offsets: serde_json::Map<String, serde_json::Value> = [
-                ("strength", found.strength.as_ref().map(|f| &f.chars)),
-                ("dose", found.dose.as_ref().map(|f| &f.chars)),
-                ("route", found.route.as_ref().map(|f| &f.chars)),
-                ("frequency", found.frequency.as_ref().map(|f| &f.chars)),
-                ("duration", found.duration.as_ref().map(|f| &f.chars)),
-            ]
-            .into_iter()
-            .filter_map(|(name, chars)| {
-                chars.map(|c| {
-                    (
-                        name.to_string(),
-                        serde_json::json!([offset(c.start), offset(c.end)]),
-                    )
-                })
-            })
-            .collect();
+            let a = AttributeRecord::new(text, &found);
             (
                 entity.mention,
                 offset(entity.start),
@@ -417,19 +490,19 @@ fn extract_medication_attributes(
                 entity.assertion.as_str().to_string(),
                 link.as_ref().map(|l| l.code.clone()),
                 link.as_ref().map(|l| l.preferred_name.clone()),
-                found.strength.as_ref().and_then(|f| f.value.value),
-                found.strength.as_ref().map(|f| f.value.unit.clone()),
-                found.dose.as_ref().and_then(|f| f.value.amount),
-                found.dose.as_ref().map(|f| f.value.form.clone()),
-                found.route.as_ref().map(|f| f.value.clone()),
-                found.frequency.as_ref().map(|f| written(&f.chars)),
-                found.frequency.as_ref().and_then(|f| f.value.per_day),
-                found.frequency.as_ref().map(|f| f.value.as_needed),
-                found.duration.as_ref().map(|f| f.value),
-                found.tapering,
-                found.daily_dose.as_ref().map(|d| d.value),
-                found.daily_dose.as_ref().map(|d| d.unit.clone()),
-                JsonB(serde_json::Value::Object(offsets)),
+                a.strength_value,
+                a.strength_unit,
+                a.dose_amount,
+                a.dose_form,
+                a.route,
+                a.frequency,
+                a.per_day,
+                a.as_needed,
+                a.duration_days,
+                a.tapering,
+                a.daily_dose,
+                a.daily_dose_unit,
+                JsonB(serde_json::Value::Object(a.attribute_offsets)),
             )
         })
         .collect();

@@ -24,7 +24,7 @@ fn main() {
         intra_op_threads: 0,
     };
     let mut extractor = load_model(&PathBuf::from(&args[0]), &options).unwrap_or_else(|e| {
-        eprintln!("{e}\nhint: {}", e.hint());
+        eprintln!("{e}");
         std::process::exit(1);
     });
     let stdout = std::io::stdout();

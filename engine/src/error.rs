@@ -46,33 +46,3 @@ pub enum Error {
     #[error("not enough memory for the note")]
     OutOfMemory,
 }
-
-impl Error {
-    /// What the person who sees the error can do about it.
-    pub fn hint(&self) -> &'static str {
-        match self {
-            Error::Library { .. } => {
-                "Set clinical_ner.onnxruntime_library to the absolute path of libonnxruntime.so (1.31 or newer)."
-            }
-            Error::LibraryAlreadyLoaded { .. } => {
-                "A process loads ONNX Runtime once: reconnect for a changed clinical_ner.onnxruntime_library to take effect."
-            }
-            Error::ModelFile { .. } | Error::Manifest { .. } => {
-                "Set clinical_ner.model_path to a model folder holding manifest.json, model.onnx and tokenizer.json."
-            }
-            Error::Checksum { .. } | Error::Mismatch { .. } | Error::Onnx { .. } => {
-                "The model folder is damaged or mixes files of different models: reinstall the model folder."
-            }
-            Error::DeviceUnavailable { .. } => {
-                "Set clinical_ner.device to 'cpu', or to 'auto' to use a GPU only where one works."
-            }
-            Error::UnknownDevice(_) => "Use one of: cpu, cuda, auto.",
-            Error::Vocabulary { .. } => {
-                "Set clinical_ner.vocabulary_path to a folder built by `clinical-ner-train vocabulary` (terms.tsv, manifest.json), or to '' for entities without codes."
-            }
-            Error::Tokenize => "The note could not be split into tokens; check that it is valid text.",
-            Error::Inference { .. } => "Retry; if it persists, try clinical_ner.device = 'cpu' and report the model version.",
-            Error::OutOfMemory => "Extract a shorter note, or give the server more memory; other notes are not affected.",
-        }
-    }
-}

@@ -4,8 +4,9 @@ SELECT extract_diseases('Started metformin 500 mg twice daily for type 2 diabete
 SELECT extract_symptoms('Started metformin 500 mg twice daily for type 2 diabetes; denies chest pain.');
 SELECT entity_type, mention, start_offset, end_offset, score > 0.5 AS confident
 FROM extract_entities('Started metformin 500 mg twice daily for type 2 diabetes; denies chest pain.');
--- The same entities as jsonb, in the same order.
-SELECT jsonb_agg(e - 'score' - 'link_score' - 'link_method') = (
+-- The same entities as jsonb, in the same order (the stored form adds link_method and a medication's
+-- dosing attributes).
+SELECT jsonb_agg(e - 'score' - 'link_score' - 'link_method' - 'attributes') = (
          SELECT jsonb_agg(jsonb_build_object('entity_type', entity_type, 'mention', mention,
                                              'start_offset', start_offset, 'end_offset', end_offset,
                                              'assertion', assertion, 'section', section,

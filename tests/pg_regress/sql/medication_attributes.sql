@@ -36,3 +36,16 @@ SELECT mention, daily_dose IS NULL OR daily_dose < 'infinity'::float8 AS finite
 FROM extract_medication_attributes('Aspirin ' || repeat('9', 5000) || ' mg ' || repeat('q', 5000) || ' q0h');
 SELECT count(*) >= 1 AS rows
 FROM extract_medication_attributes(repeat('Aspirin 81 mg / mg / kg % q q q daily then ', 200));
+-- The same dosing in the JSON form (and so in a filled column), under "attributes", for the
+-- medications whose note gives any; no key for the others.
+SELECT e->>'mention' AS mention, e->'attributes'->>'daily_dose' AS daily_dose,
+       e->'attributes'->>'frequency' AS frequency, e ? 'attributes' AS has_attributes
+FROM jsonb_array_elements(extract_entities_json('Metformin 500 mg BID. Took aspirin. Denies fever.')) AS e;
+SELECT count(*) AS differing
+FROM (SELECT mention, start_offset, daily_dose, per_day, route FROM extract_medication_attributes(:'note')
+      WHERE attribute_offsets <> '{}'
+      EXCEPT
+      SELECT e->>'mention', (e->>'start_offset')::int, (e->'attributes'->>'daily_dose')::float8,
+             (e->'attributes'->>'per_day')::float8, e->'attributes'->>'route'
+      FROM jsonb_array_elements(extract_entities_json(:'note')) AS e
+      WHERE e ? 'attributes') AS d;
