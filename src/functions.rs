@@ -9,6 +9,7 @@
 //! Every function pins its search path (`pg_catalog, pg_temp`): none looks anything up by name today,
 //! and none will by accident under a caller's path.
 
+use clinical_ner_engine::char_offsets::CharCursor;
 use clinical_ner_engine::linking::{link_all, LinkedEntity};
 use clinical_ner_engine::posology::{medication_attributes, MedicationAttributes, PosologyRules};
 use clinical_ner_engine::{Assertion, Entity, EntityType};
@@ -352,6 +353,7 @@ fn entity_row(entity: LinkedEntity) -> EntityRow {
 /// The stored form of a note's entities, medications with their dosing where the note gives it.
 fn entities_json(note: &str, entities: Vec<LinkedEntity>) -> JsonB {
     let mut attributes = dosing(note, &entities).into_iter();
+    let mut cursor = CharCursor::new(note);
     let records: Vec<EntityRecord> = entities
         .into_iter()
         .map(|entity| {
@@ -359,7 +361,8 @@ fn entities_json(note: &str, entities: Vec<LinkedEntity>) -> JsonB {
             let mut record = EntityRecord::from(entity);
             if medication {
                 let found = attributes.next().expect("one per medication");
-                record.attributes = (!found.is_empty()).then(|| AttributeRecord::new(note, &found));
+                record.attributes =
+                    (!found.is_empty()).then(|| AttributeRecord::new(&mut cursor, &found));
             }
             record
         })
@@ -398,13 +401,8 @@ struct AttributeRecord {
 }
 
 impl AttributeRecord {
-    fn new(note: &str, found: &MedicationAttributes) -> AttributeRecord {
-        let written = |chars: &std::ops::Range<usize>| -> String {
-            note.chars()
-                .skip(chars.start)
-                .take(chars.end - chars.start)
-                .collect()
-        };
+    /// `note` is a cursor over the medication's note: a note's medications come in order of offset.
+    fn new(note: &mut CharCursor<'_>, found: &MedicationAttributes) -> AttributeRecord {
         let attribute_offsets = [
             ("strength", found.strength.as_ref().map(|f| &f.chars)),
             ("dose", found.dose.as_ref().map(|f| &f.chars)),
@@ -428,7 +426,10 @@ impl AttributeRecord {
             dose_amount: found.dose.as_ref().and_then(|f| f.value.amount),
             dose_form: found.dose.as_ref().map(|f| f.value.form.clone()),
             route: found.route.as_ref().map(|f| f.value.clone()),
-            frequency: found.frequency.as_ref().map(|f| written(&f.chars)),
+            frequency: found
+                .frequency
+                .as_ref()
+                .map(|f| note.slice(f.chars.clone()).to_string()),
             per_day: found.frequency.as_ref().and_then(|f| f.value.per_day),
             as_needed: found.frequency.as_ref().map(|f| f.value.as_needed),
             duration_days: found.duration.as_ref().map(|f| f.value),
@@ -478,11 +479,12 @@ fn extract_medication_attributes(
         .filter(|(e, _)| e.entity_type == EntityType::Medication)
         .collect();
     let attributes = dosing(text, &medications);
+    let mut cursor = CharCursor::new(text);
     let rows: Vec<_> = medications
         .into_iter()
         .zip(attributes)
         .map(|((entity, link), found)| {
-            let a = AttributeRecord::new(text, &found);
+            let a = AttributeRecord::new(&mut cursor, &found);
             (
                 entity.mention,
                 offset(entity.start),

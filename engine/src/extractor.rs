@@ -12,6 +12,7 @@
 
 use std::ops::Range;
 
+use crate::char_offsets::CharCursor;
 use crate::classify::TokenClassifier;
 use crate::context::{Assertion, AssertionRules, NoteContext};
 use crate::decode::{decode_spans, Span, WordTag};
@@ -274,31 +275,17 @@ impl Extractor {
 /// Entities with their mention text, cut out of the note in one pass over its characters
 /// (spans arrive in order, so no character-to-byte table of the whole note is needed).
 fn cut_mentions(note: &str, spans: Vec<Span>) -> Vec<Entity> {
-    let mut position = (0usize, 0usize); // (character index, byte offset), only ever moving forward
-    let mut byte_at = |target: usize| {
-        let (mut index, mut byte) = position;
-        let mut rest = note[byte..].chars();
-        while index < target {
-            byte += rest.next().expect("span within the note").len_utf8();
-            index += 1;
-        }
-        position = (index, byte);
-        byte
-    };
+    let mut cursor = CharCursor::new(note);
     spans
         .into_iter()
-        .map(|span| {
-            let start = byte_at(span.chars.start);
-            let end = byte_at(span.chars.end);
-            Entity {
-                entity_type: span.entity_type,
-                mention: note[start..end].to_string(),
-                start: span.chars.start,
-                end: span.chars.end,
-                score: span.score,
-                assertion: Assertion::Present,
-                section: None,
-            }
+        .map(|span| Entity {
+            entity_type: span.entity_type,
+            mention: cursor.slice(span.chars.clone()).to_string(),
+            start: span.chars.start,
+            end: span.chars.end,
+            score: span.score,
+            assertion: Assertion::Present,
+            section: None,
         })
         .collect()
 }

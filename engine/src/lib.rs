@@ -11,6 +11,7 @@
 //! Errors never carry note text: a note is protected health information and error messages end up
 //! in server logs.
 
+pub mod char_offsets;
 pub mod classify;
 pub mod context;
 pub mod decode;

@@ -17,7 +17,7 @@ use clinical_ner_engine::context::{Assertion, AssertionRules, NoteContext};
 use clinical_ner_engine::EntityType;
 use serde::Serialize;
 
-use crate::metrics::ratio;
+use crate::metrics::{f1, ratio};
 use crate::readers::{brat, read_text};
 use crate::{known_corpora, Result};
 
@@ -179,11 +179,7 @@ pub fn score(
                 correct: hits,
                 precision,
                 recall,
-                f1: if precision + recall > 0.0 {
-                    2.0 * precision * recall / (precision + recall)
-                } else {
-                    0.0
-                },
+                f1: f1(precision, recall),
             }
         })
         .collect();

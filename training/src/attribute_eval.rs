@@ -14,7 +14,7 @@ use std::path::Path;
 use clinical_ner_engine::posology::{medication_attributes, MedicationAttributes, PosologyRules};
 use serde::Serialize;
 
-use crate::metrics::ratio;
+use crate::metrics::{f1, ratio};
 use crate::readers::{brat, read_text};
 use crate::{known_corpora, Result};
 
@@ -148,11 +148,7 @@ pub fn evaluate_maccrobat(data_dir: &Path) -> Result<AttributeReport> {
     for score in &mut scores {
         score.precision = ratio(score.predicted_matched, score.predicted);
         score.recall = ratio(score.gold_matched, score.gold);
-        score.f1 = if score.precision + score.recall > 0.0 {
-            2.0 * score.precision * score.recall / (score.precision + score.recall)
-        } else {
-            0.0
-        };
+        score.f1 = f1(score.precision, score.recall);
     }
     Ok(AttributeReport {
         corpus: MACCROBAT.to_string(),

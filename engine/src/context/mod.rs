@@ -101,6 +101,9 @@ impl<'rules> NoteContext<'rules> {
 /// and codeine." and a list over several lines are all allergies; "ALLERGIES: None. CURRENT
 /// MEDICATION: Zyrtec" ends at "None." One pass over the note.
 fn allergy_lists(text: &str, headings: &[Heading]) -> Vec<Range<usize>> {
+    if !headings.iter().any(|h| h.section == Section::Allergies) {
+        return Vec::new();
+    }
     let mut lists = Vec::new();
     let mut open: Option<usize> = None;
     let mut next_heading = 0;

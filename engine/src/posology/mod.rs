@@ -22,6 +22,8 @@ use std::ops::Range;
 
 use serde::Serialize;
 
+use crate::char_offsets::CharCursor;
+
 use rules::{Matched, PerDay};
 pub use rules::{PosologyRules, UnitKind};
 use tokens::{tokens, Token, TokenKind};
@@ -103,12 +105,14 @@ pub fn medication_attributes(
     medications: &[Range<usize>],
     rules: &PosologyRules,
 ) -> Vec<MedicationAttributes> {
-    // Character offsets of the note, found once: a note can hold many medications.
-    let mut byte_of_char: Vec<usize> = note.char_indices().map(|(byte, _)| byte).collect();
-    byte_of_char.push(note.len());
-    let note_chars = byte_of_char.len() - 1;
+    if medications.is_empty() {
+        return Vec::new();
+    }
+    let note_chars = note.chars().count();
     // What stands right before a mention is that mention's ("... 40 mg and oral prednisolone"):
-    // found first, so that the medication before it stops reading there.
+    // found first, so that the medication before it stops reading there. Each pass asks for
+    // offsets in order, as the cursor wants them.
+    let mut cursor = CharCursor::new(note);
     let mut previous_end = 0;
     let before: Vec<MedicationAttributes> = medications
         .iter()
@@ -117,10 +121,7 @@ pub fn medication_attributes(
             let end = mention.start.min(note_chars);
             previous_end = previous_end.max(mention.end.min(note_chars));
             if start < end {
-                just_before(
-                    &tokens(&note[byte_of_char[start]..byte_of_char[end]], start),
-                    rules,
-                )
+                just_before(&tokens(cursor.slice(start..end), start), rules)
             } else {
                 MedicationAttributes::default()
             }
@@ -138,7 +139,7 @@ pub fn medication_attributes(
             let end = next.min(mention.end + MAX_SCOPE_CHARS).min(note_chars);
             let mut found = before[index].clone();
             if mention.end < end {
-                let scope = &note[byte_of_char[mention.end]..byte_of_char[end]];
+                let scope = cursor.slice(mention.end..end);
                 read(&tokens(scope, mention.end), rules, &mut found);
             }
             found.daily_dose = daily_dose(&found);
@@ -165,26 +166,23 @@ fn just_before(tokens: &[Token], rules: &PosologyRules) -> MedicationAttributes 
         end -= 1;
     }
     // "250 mg/day of bosentan"; without "of", a frequency before a drug is the previous drug's.
-    for start in end.saturating_sub(3)..end.min(end * usize::from(of)) {
-        let mut frequency_only = MedicationAttributes::default();
-        if frequency(&tokens[start..end], rules, &mut frequency_only) == Some(end - start) {
-            found.frequency = frequency_only.frequency;
-            end = start;
-            break;
+    if of {
+        for start in end.saturating_sub(3)..end {
+            let mut frequency_only = MedicationAttributes::default();
+            if frequency(&tokens[start..end], rules, &mut frequency_only) == Some(end - start) {
+                found.frequency = frequency_only.frequency;
+                end = start;
+                break;
+            }
         }
     }
-    if let Some(length) = (1..=end.min(3)).rev().find(|&length| {
-        rules
-            .routes
-            .longest(&tokens[end - length..end])
-            .is_some_and(|m| m.length == length)
-    }) {
-        let route = &tokens[end - length..end];
-        let matched = rules.routes.longest(route).expect("matched above");
-        found.route = Some(Found {
-            value: matched.value.clone(),
-            chars: span(route, length),
-        });
+    let route = (1..=end.min(3)).rev().find_map(|length| {
+        let words = &tokens[end - length..end];
+        let matched = rules.routes.longest(words).filter(|m| m.length == length)?;
+        Some((length, matched.value.clone(), span(words, length)))
+    });
+    if let Some((length, value, chars)) = route {
+        found.route = Some(Found { value, chars });
         end -= length;
     }
     for start in end.saturating_sub(4)..end {
