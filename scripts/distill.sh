@@ -21,7 +21,7 @@ WORK="${DISTILL_WORK:-$ROOT/training/work/distill}"
 TEACHERS_FILE="${CLINICAL_NER_TEACHERS:-$ROOT/training/teachers/local.json}"
 LLM_TEACHERS="${LLM_TEACHERS:-smollm2-135m}"
 NOTES_LIMIT="${NOTES_LIMIT:-800}"
-# A student is a training mix (training/python/clinical_ner_train/mixes.py), optionally with @STEPS
+# A student is a training mix (training/src/training_mix.rs), optionally with @STEPS
 # for a longer run than STUDENT_ARGS gives.
 STUDENTS="${STUDENTS-human+teacher teacher human human+teacher@1500}"
 # The same training budget for every student: 300 steps of 2,048 tokens, about a quarter of an hour

@@ -24,15 +24,7 @@ step "1. local, shared and transferred models on two sites"
 [ -s "$WORK/site-study.json" ] || "${PYTHON[@]}" site-study --data-dir "$DATA_DIR" --markdown "$WORK/site-study.md"
 
 step "2a. the trial-criteria site's teachers label its training notes"
-"$VENV/bin/python" - "$DATA_DIR" "$WORK/chia-train.jsonl" <<'PY'
-import json, sys
-from pathlib import Path
-sys.path.insert(0, "training/python")
-from clinical_ner_train import corpora
-with open(sys.argv[2], "w", encoding="utf-8") as out:
-    for document in corpora.chia(Path(sys.argv[1]), "train").documents:
-        out.write(json.dumps({"id": document.id, "text": document.text}) + "\n")
-PY
+"$TRAIN" export-notes --data-dir "$DATA_DIR" --corpus chia-train > "$WORK/chia-train.jsonl"
 labels=()
 for teacher_types in drugbank:medication disease-ontology:disease hpo:disease,symptom; do
     teacher="${teacher_types%%:*}"

@@ -2,6 +2,7 @@
 //! entity types the corpus annotates at all.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 use clinical_ner_engine::EntityType;
 
@@ -32,6 +33,43 @@ pub struct Document {
     pub text: String,
     /// Sorted by start; gold corpora may nest or overlap spans, so no order beyond that is promised.
     pub spans: Vec<Span>,
+    /// Character ranges that carry no signal, neither an entity nor its absence: PsyTAR's drug
+    /// indications ("for my depression") name a disease or a symptom without saying which. Training
+    /// leaves their words out, and scoring skips their words and the predictions that touch them.
+    pub ignored: Vec<Range<usize>>,
+}
+
+impl Document {
+    /// A document whose every character counts.
+    pub fn new(id: String, text: String, spans: Vec<Span>) -> Self {
+        Document {
+            id,
+            text,
+            spans,
+            ignored: Vec::new(),
+        }
+    }
+
+    /// Whether the characters `start..end` touch an ignored range.
+    pub fn touches_ignored(&self, start: usize, end: usize) -> bool {
+        self.ignored.iter().any(|r| r.start < end && start < r.end)
+    }
+}
+
+/// Non-overlapping spans out of possibly nested ones, longer spans first, then the earlier, then by
+/// type: a word can carry only one tag in training. Sorted by start on return.
+pub fn resolve_overlaps(spans: &[Span]) -> Vec<Span> {
+    let mut candidates = spans.to_vec();
+    candidates.sort_by_key(|s| (std::cmp::Reverse(s.end - s.start), s.start, s.entity_type));
+    candidates.dedup();
+    let mut kept: Vec<Span> = Vec::new();
+    for span in candidates {
+        if kept.iter().all(|k| span.end <= k.start || span.start >= k.end) {
+            kept.push(span);
+        }
+    }
+    kept.sort();
+    kept
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +79,8 @@ pub struct Corpus {
     /// The types the annotators labelled. A type missing here was never annotated, so the absence of
     /// its spans says nothing and scoring must leave it out.
     pub labelled_types: Vec<EntityType>,
+    /// Under what terms the text and labels may be used, as a model's manifest repeats it.
+    pub licence: String,
 }
 
 impl Corpus {
@@ -121,6 +161,23 @@ mod tests {
     }
 
     #[test]
+    fn overlaps_resolve_to_the_longer_span() {
+        let spans = [
+            Span::new(0, 5, EntityType::Symptom),
+            Span::new(0, 10, EntityType::Disease),
+            Span::new(12, 14, EntityType::Symptom),
+            Span::new(12, 14, EntityType::Symptom),
+        ];
+        assert_eq!(
+            resolve_overlaps(&spans),
+            vec![
+                Span::new(0, 10, EntityType::Disease),
+                Span::new(12, 14, EntityType::Symptom)
+            ]
+        );
+    }
+
+    #[test]
     fn counts_spans_of_labelled_types_including_zero() {
         let span = |entity_type| Span {
             start: 0,
@@ -129,12 +186,13 @@ mod tests {
         };
         let corpus = Corpus {
             name: "c".into(),
-            documents: vec![Document {
-                id: "d".into(),
-                text: "x".into(),
-                spans: vec![span(EntityType::Disease), span(EntityType::Disease)],
-            }],
+            documents: vec![Document::new(
+                "d".into(),
+                "x".into(),
+                vec![span(EntityType::Disease), span(EntityType::Disease)],
+            )],
             labelled_types: vec![EntityType::Medication, EntityType::Disease],
+            licence: String::new(),
         };
         let counts = corpus.span_counts();
         assert_eq!(counts[&EntityType::Disease], 2);

@@ -104,6 +104,7 @@ mod tests {
             id: "n1".into(),
             text: "chest pain".into(),
             spans: vec![],
+            ignored: Vec::new(),
         };
         let written = line(&document, &[Span::new(0, 10, Symptom)]).to_string();
         let value: serde_json::Value = serde_json::from_str(&written).unwrap();

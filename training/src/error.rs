@@ -29,6 +29,10 @@ pub enum Error {
     },
     #[error("unknown corpus \"{name}\" (known: {})", crate::known_corpora::NAMES.join(", "))]
     UnknownCorpus { name: String },
+    #[error("unknown training mix \"{name}\" (known: {})", crate::training_mix::MIXES.iter().map(|m| m.name).collect::<Vec<_>>().join(", "))]
+    UnknownMix { name: String },
+    #[error("mix {mix} needs --teacher-dataset (the output of clinical-ner-train merge)")]
+    MissingTeacherDataset { mix: String },
     #[error("{}: no prediction line for document {first} ({count} documents missing in all)", path.display())]
     MissingPredictions {
         path: PathBuf,

@@ -14,6 +14,7 @@ pub mod assertion_eval;
 pub mod attribute_eval;
 pub mod combine;
 pub mod corpus;
+pub mod corpus_files;
 pub mod dataset;
 mod error;
 pub mod known_corpora;
@@ -25,6 +26,7 @@ pub mod predictions;
 pub mod readers;
 pub mod selection;
 pub mod teachers;
+pub mod training_mix;
 pub mod vocabulary;
 
 pub use error::{Error, Problem};

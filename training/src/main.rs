@@ -17,8 +17,8 @@ use clinical_ner_training::metrics::{self, Report, ScoreOptions, Scoreboard};
 use clinical_ner_training::readers::{self, notes, notes::CsvColumns};
 use clinical_ner_training::teachers::{self, Teacher, TeacherSources};
 use clinical_ner_training::{
-    assertion_eval, attribute_eval, dataset, known_corpora, link_eval, note_link_eval, predictions,
-    selection, vocabulary,
+    assertion_eval, attribute_eval, corpus_files, dataset, known_corpora, link_eval, note_link_eval, predictions,
+    selection, training_mix, vocabulary,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -37,14 +37,21 @@ struct DataDir {
     data_dir: PathBuf,
 }
 
-/// A gold corpus by name, or unlabelled notes from a file or folder.
+/// A gold corpus by name or from a file, or unlabelled notes from a file or folder.
 #[derive(Args)]
+#[group(required = true, multiple = false, args = ["corpus", "gold", "notes"])]
 struct Documents {
     #[command(flatten)]
     data: DataDir,
     /// A known corpus, e.g. bc5cdr-dev.
-    #[arg(long, required_unless_present = "notes", conflicts_with = "notes")]
+    #[arg(long)]
     corpus: Option<String>,
+    /// A gold corpus in JSON lines {"id", "text", "spans", "ignore"} (the files `corpora` writes).
+    #[arg(long)]
+    gold: Option<PathBuf>,
+    /// The types the --gold corpus annotates (default: all three).
+    #[arg(long, value_delimiter = ',', requires = "gold")]
+    labelled_types: Vec<EntityType>,
     /// Unlabelled notes: a folder of .txt files, a CSV file (.csv or .csv.gz) or JSON lines
     /// {"id", "text"} (.jsonl).
     #[arg(long)]
@@ -62,9 +69,19 @@ struct Documents {
 
 impl Documents {
     fn load(&self) -> Result<Corpus, Box<dyn std::error::Error>> {
-        let mut corpus = match (&self.corpus, &self.notes) {
-            (Some(name), _) => known_corpora::load(&self.data.data_dir, name)?,
-            (None, Some(path)) => Corpus {
+        let mut corpus = match (&self.corpus, &self.gold, &self.notes) {
+            (Some(name), _, _) => known_corpora::load(&self.data.data_dir, name)?,
+            (None, Some(path), _) => Corpus {
+                name: path.display().to_string(),
+                documents: readers::jsonl::read(path, |label| label.parse().ok())?,
+                labelled_types: if self.labelled_types.is_empty() {
+                    EntityType::ALL.to_vec()
+                } else {
+                    self.labelled_types.clone()
+                },
+                licence: "the gold file's own".to_owned(),
+            },
+            (None, None, Some(path)) => Corpus {
                 name: path.display().to_string(),
                 documents: notes::read(
                     path,
@@ -74,8 +91,9 @@ impl Documents {
                     },
                 )?,
                 labelled_types: Vec::new(),
+                licence: "the notes' own".to_owned(),
             },
-            (None, None) => unreachable!("clap requires one"),
+            (None, None, None) => unreachable!("clap requires one"),
         };
         if let Some(limit) = self.limit {
             corpus.documents.truncate(limit);
@@ -250,6 +268,36 @@ enum Command {
         #[arg(long)]
         best_at_any_cost: bool,
     },
+    /// Write the corpora the Python trainer reads into a folder: a mix's training corpora, the
+    /// development and test sets, or corpora by name (see corpus_files.rs for the format).
+    Corpora {
+        #[command(flatten)]
+        data: DataDir,
+        /// The folder to write (created; files of the same names are replaced).
+        #[arg(long)]
+        out: PathBuf,
+        /// A training mix (training/src/training_mix.rs): its training corpora.
+        #[arg(long)]
+        mix: Option<String>,
+        /// Draws the mix's share of NCBI and its silver sentences.
+        #[arg(long, default_value_t = 13)]
+        seed: u64,
+        /// Notes labelled by the chosen teachers (`merge --output dataset`), for the mixes that use them.
+        #[arg(long)]
+        teacher_dataset: Option<PathBuf>,
+        /// The development sets every choice is made on.
+        #[arg(long)]
+        dev_sets: bool,
+        /// The test sets, reported only.
+        #[arg(long)]
+        test_sets: bool,
+        /// A known corpus by name (repeatable).
+        #[arg(long = "corpus")]
+        corpora: Vec<String>,
+        /// Bring the --corpus corpora to the guidelines, as training does with public corpora.
+        #[arg(long)]
+        adjusted: bool,
+    },
     /// Write a corpus's documents as JSON lines {"id", "text"} on stdout: input for the engine.
     ExportNotes {
         #[command(flatten)]
@@ -327,6 +375,30 @@ fn main() -> ExitCode {
             output,
             best_at_any_cost,
         } => merge(&documents, &selections, &teachers, output, best_at_any_cost),
+        Command::Corpora {
+            data,
+            out,
+            mix,
+            seed,
+            teacher_dataset,
+            dev_sets,
+            test_sets,
+            corpora,
+            adjusted,
+        } => write_corpora(
+            &data.data_dir,
+            &out,
+            mix.as_deref(),
+            &corpus_files::Request {
+                mix: None,
+                teacher_dataset: teacher_dataset.as_deref(),
+                dev_sets,
+                test_sets,
+                named: &corpora,
+                adjusted,
+            },
+            seed,
+        ),
         Command::ExportNotes { documents } => export_notes(&documents),
         Command::SectionStats { documents } => section_stats(&documents),
         Command::Vocabulary { data, out } => build_vocabulary(&data.data_dir, &out),
@@ -343,6 +415,30 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn write_corpora(
+    data_dir: &Path,
+    out: &Path,
+    mix: Option<&str>,
+    request: &corpus_files::Request,
+    seed: u64,
+) -> Outcome {
+    let mix = mix.map(training_mix::mix).transpose()?;
+    let request = corpus_files::Request {
+        mix: mix.map(|m| (m, seed)),
+        ..*request
+    };
+    for entry in corpus_files::write(data_dir, out, &request)? {
+        eprintln!(
+            "{} ({:?}): {} documents in {}",
+            entry.name,
+            entry.role,
+            entry.documents,
+            entry.file
+        );
+    }
+    Ok(())
 }
 
 fn attribute_eval(data_dir: &Path, json: Option<&Path>) -> Outcome {

@@ -9,7 +9,8 @@
 //!   sub-word vocabulary; a word takes the type of a span it overlaps, and word types are compared.
 //!
 //! On a partially labelled corpus, predictions of a type it does not label are dropped before
-//! scoring: the corpus cannot say whether they are right.
+//! scoring: the corpus cannot say whether they are right. Likewise a document's ignored ranges: their
+//! words are not scored, nor are predictions that touch them.
 
 use std::ops::Range;
 
@@ -182,7 +183,11 @@ pub fn score(corpus: &Corpus, predictions: &[Vec<Span>], options: ScoreOptions) 
     let mut tallies = vec![Tally::default(); types.len()];
     for (document, predicted) in corpus.documents.iter().zip(predictions) {
         let gold: Vec<Span> = document.spans.iter().filter_map(scored).collect();
-        let predicted: Vec<Span> = predicted.iter().filter_map(scored).collect();
+        let predicted: Vec<Span> = predicted
+            .iter()
+            .filter(|s| !document.touches_ignored(s.start, s.end))
+            .filter_map(scored)
+            .collect();
         for (tally, &entity_type) in tallies.iter_mut().zip(&types) {
             let of_type = |spans: &[Span]| -> Vec<Range<usize>> {
                 let mut ranges: Vec<Range<usize>> = spans
@@ -209,6 +214,9 @@ pub fn score(corpus: &Corpus, predictions: &[Vec<Span>], options: ScoreOptions) 
         let gold_labels = char_labels(length, &gold);
         let predicted_labels = char_labels(length, &predicted);
         for word in words {
+            if document.touches_ignored(word.start, word.end) {
+                continue;
+            }
             let label =
                 |labels: &[Option<EntityType>]| labels[word.clone()].iter().find_map(|l| *l);
             let (gold, predicted) = (label(&gold_labels), label(&predicted_labels));
@@ -309,27 +317,15 @@ fn char_labels(length: usize, spans: &[Span]) -> Vec<Option<EntityType>> {
     labels
 }
 
-/// Character ranges of the words of `text`: maximal runs of alphanumeric characters, and every other
-/// non-whitespace character alone. BERT keeps symbols such as "°" inside a word; they are rare enough
-/// in these corpora that treating them as punctuation changes no score materially.
+/// Character ranges of the words of `text`, as the engine's rule stages split a note: maximal runs
+/// of alphanumeric characters, and every other non-whitespace character alone. BERT keeps symbols
+/// such as "°" inside a word; they are rare enough in these corpora that treating them as
+/// punctuation changes no score materially.
 pub fn words(text: &str) -> Vec<Range<usize>> {
-    let mut words: Vec<Range<usize>> = Vec::new();
-    let mut in_run = false;
-    for (index, c) in text.chars().enumerate() {
-        if c.is_alphanumeric() {
-            match words.last_mut() {
-                Some(last) if in_run => last.end = index + 1,
-                _ => words.push(index..index + 1),
-            }
-            in_run = true;
-        } else {
-            if !c.is_whitespace() {
-                words.push(index..index + 1);
-            }
-            in_run = false;
-        }
-    }
-    words
+    clinical_ner_engine::context::words::words(text)
+        .into_iter()
+        .map(|w| w.chars)
+        .collect()
 }
 
 #[cfg(test)]
@@ -346,8 +342,10 @@ mod tests {
                 id: "d".into(),
                 text: text.into(),
                 spans: gold,
+                ignored: Vec::new(),
             }],
             labelled_types,
+            licence: String::new(),
         }
     }
 
@@ -468,6 +466,19 @@ mod tests {
         let disease = &report.per_type[0].scores;
         assert_eq!(disease.strict.counts, counts(1, 1, 0));
         assert_eq!(disease.token.counts, counts(1, 1, 0));
+    }
+
+    #[test]
+    fn ignored_ranges_score_neither_their_words_nor_predictions_touching_them() {
+        // PsyTAR-style: "for anxiety" is a drug indication, neither symptom nor O.
+        let text = "nausea for anxiety";
+        let mut gold = corpus(text, vec![Span::new(0, 6, Symptom)], vec![Symptom]);
+        gold.documents[0].ignored = vec![7..18];
+        let predicted = vec![Span::new(0, 6, Symptom), Span::new(11, 18, Symptom)];
+        let report = score(&gold, &[predicted], ScoreOptions::default());
+        let symptom = &report.per_type[0].scores;
+        assert_eq!(symptom.strict.counts, counts(1, 0, 0));
+        assert_eq!(symptom.token.counts, counts(1, 0, 0));
     }
 
     #[test]

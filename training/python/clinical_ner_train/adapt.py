@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .corpora import Corpus, Document, resolve_overlaps
+from .datasets import Corpus, Document
 from .evaluate import Predictor, evaluate, torch_predictor
 from .features import LABELS, windows
 from .train import CLASSIFIER_LABELS, Hyperparameters, fine_tune, set_seed
@@ -149,8 +149,17 @@ def site_documents(notes: Path, label_files: list[Path]) -> list[Document]:
             if line.strip():
                 row = json.loads(line)
                 note_id = str(row["id"])
-                documents.append(Document(note_id, row["text"], resolve_overlaps(spans.get(note_id, []))))
+                documents.append(Document(note_id, row["text"], longest_first(spans.get(note_id, []))))
     return documents
+
+
+def longest_first(spans: list) -> list:
+    """Teachers' spans without overlaps, longer spans first: a word can carry only one tag."""
+    kept: list = []
+    for span in sorted(set(spans), key=lambda s: (-(s[1] - s[0]), s[0], s[2])):
+        if all(span[1] <= k[0] or span[0] >= k[1] for k in kept):
+            kept.append(span)
+    return sorted(kept)
 
 
 def split_held_out(documents: list[Document], share: float) -> tuple[list[Document], list[Document]]:

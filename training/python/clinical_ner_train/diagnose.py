@@ -11,7 +11,7 @@ from collections import Counter
 
 import numpy as np
 
-from .corpora import Corpus
+from .datasets import Corpus
 from .evaluate import Prediction, Predictor, evaluate
 from .features import LABELS
 

@@ -51,11 +51,15 @@ class PretrainingSettings:
 
 def unlabelled_texts(data_dir: Path) -> dict[str, list[str]]:
     """Unlabelled text per source; training splits only for corpora that also hold test data."""
-    from . import corpora
+    from . import datasets
 
+    known = datasets.load(data_dir, names=["mtsamples-gold-dev", "mtsamples-gold-test", "bc5cdr-train",
+                                           "ncbi-disease-train"])
+    # MTSamples holds some texts under several note ids, so texts, not ids, are compared.
+    held_out = {d.text.strip() for name in ("mtsamples-gold-dev", "mtsamples-gold-test")
+                for d in known.by_name(name).documents}
     sources: dict[str, list[str]] = {}
     with gzip.open(data_dir / "mtsamples" / "mtsamples.csv.gz", "rt", encoding="utf-8") as f:
-        held_out = corpora.held_out_note_texts()
         sources["mtsamples"] = [row["transcription"] for row in csv.DictReader(f)
                                 if row["transcription"] and row["transcription"].strip() not in held_out]
     aci = data_dir / "aci-bench-and-mts-dialog"
@@ -68,8 +72,8 @@ def unlabelled_texts(data_dir: Path) -> dict[str, list[str]]:
         with open(path, encoding="utf-8") as f:
             notes += [row["section_text"] for row in csv.DictReader(f) if row.get("section_text")]
     sources["visit-notes"] = notes
-    sources["abstracts"] = [d.text for c in (corpora.bc5cdr(data_dir, "train"), corpora.ncbi_disease(data_dir, "train"))
-                            for d in c.documents]
+    sources["abstracts"] = [d.text for name in ("bc5cdr-train", "ncbi-disease-train")
+                            for d in known.by_name(name).documents]
     return sources
 
 

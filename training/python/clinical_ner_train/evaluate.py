@@ -1,11 +1,16 @@
-"""Decode predictions exactly as the Rust engine does, and score them.
+"""Decode predictions as the Rust engine does, and score them: for early stopping and development checks only.
+Every published F1 comes from the engine itself (engine_scores.py).
 
 Decoding: the text is tokenised without special tokens and cut into windows of at most 126 tokens that
-overlap by OVERLAP tokens; each window is sent as `[CLS] tokens [SEP]`. A token's prediction comes from the
-window in which it lies farthest from an edge. A word's label is the argmax of the softmax at its first
-sub-token. Spans: B-X starts a span, I-X continues a span of type X begun by the previous word, and I-X after
-anything else starts a new span; a span runs from the first character of its first word to the last
-character of its last word.
+overlap by a quarter (31 tokens), the last one moved back to end at the last token; each window is sent as
+`[CLS] tokens [SEP]`. A token's prediction comes from the window in which it lies farthest from a cut edge
+(the note's own start and end are not cuts), the first on a tie. A word's label is the argmax of the softmax
+at its first sub-token. Spans: B-X starts a span, I-X continues a span of type X begun by the previous word,
+and I-X after anything else starts a new span; a span runs from the first character of its first word to the
+last character of its last word. tests/engine_decoding.json, written by a Rust test from the engine's own
+functions, holds this module to that. Windows of different texts share a run only for PyTorch models: an
+int8 ONNX file quantises its activations per run, so its results would depend on their neighbours, and the
+engine never pools them.
 
 Scores, per entity type: entity-level strict precision/recall/F1 (exact character offsets and type) and
 word-level precision/recall/F1 (each word's type, the token-level metric of arXiv 2501.00031). On a partially
@@ -22,10 +27,10 @@ from typing import Callable, Iterable
 import numpy as np
 from tokenizers import Tokenizer
 
-from .corpora import Corpus, Document, Span
+from .datasets import Corpus, Document, Span
 from .features import CONTENT_LENGTH, LABELS, Word, words_of
 
-OVERLAP = 32
+OVERLAP = CONTENT_LENGTH // 4
 # input_ids and attention_mask, both int64 [batch, sequence] -> logits float32 [batch, sequence, labels]
 Predictor = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -45,6 +50,7 @@ def onnx_predictor(path: Path, threads: int = 2) -> Predictor:
             feed["token_type_ids"] = np.zeros_like(input_ids)
         return session.run(["logits"], feed)[0]
 
+    predict.pool_texts = False
     return predict
 
 
@@ -72,14 +78,17 @@ def window_starts(length: int) -> list[int]:
     return starts + [length - CONTENT_LENGTH]
 
 
-def best_window(starts: list[int], token: int) -> int:
-    """Index of the window where `token` is farthest from an edge (the earlier window on a tie)."""
+def best_window(starts: list[int], length: int, token: int) -> int:
+    """Index of the window where `token` is farthest from a cut edge (the text's own start and end are not
+    cuts; the earlier window on a tie)."""
     best, best_distance = 0, -1
     for index, start in enumerate(starts):
-        if start <= token < start + CONTENT_LENGTH:
-            distance = min(token - start, start + CONTENT_LENGTH - 1 - token)
-            if distance > best_distance:
-                best, best_distance = index, distance
+        end = min(start + CONTENT_LENGTH, length)
+        if start <= token < end:
+            left = token - start if start > 0 else length
+            right = end - 1 - token if end < length else length
+            if min(left, right) > best_distance:
+                best, best_distance = index, min(left, right)
     return best
 
 
@@ -104,7 +113,9 @@ def predict(texts: list[str], tokenizer: Tokenizer, predictor: Predictor, batch_
         for w, start in enumerate(window_starts(len(encoding.ids))):
             jobs.append((t, w, start))
     window_logits: dict[tuple[int, int], np.ndarray] = {}
-    jobs.sort(key=lambda j: len(encodings[j[0]].ids[j[2]:j[2] + CONTENT_LENGTH]))
+    pool_texts = getattr(predictor, "pool_texts", True)
+    if pool_texts:
+        jobs.sort(key=lambda j: len(encodings[j[0]].ids[j[2]:j[2] + CONTENT_LENGTH]))
     batch: list[tuple[int, int, int]] = []
 
     def run(batch: list[tuple[int, int, int]]) -> None:
@@ -121,7 +132,7 @@ def predict(texts: list[str], tokenizer: Tokenizer, predictor: Predictor, batch_
 
     for job in jobs:
         width = min(len(encodings[job[0]].ids) - job[2], CONTENT_LENGTH) + 2
-        if batch and width * (len(batch) + 1) > batch_tokens:
+        if batch and (width * (len(batch) + 1) > batch_tokens or (not pool_texts and batch[0][0] != job[0])):
             run(batch)
             batch = []
         batch.append(job)
@@ -134,7 +145,7 @@ def predict(texts: list[str], tokenizer: Tokenizer, predictor: Predictor, batch_
         words = words_of(encoding)
         labels = []
         for word in words:
-            w = best_window(starts, word.first_token)
+            w = best_window(starts, len(encoding.ids), word.first_token)
             probabilities = softmax(window_logits[(t, w)][word.first_token - starts[w]])
             labels.append(LABELS[int(np.argmax(probabilities))])
         predictions.append(Prediction(words, labels, decode_spans(words, labels)))

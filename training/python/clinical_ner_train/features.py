@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tokenizers import Encoding, Tokenizer
 
-from .corpora import ENTITY_TYPES, Document
+from .datasets import ENTITY_TYPES, Document
 
 LABELS = ["O"] + [f"{prefix}-{t}" for t in ENTITY_TYPES for prefix in ("B", "I")]
 LABEL_IDS = {label: i for i, label in enumerate(LABELS)}

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import corpora
+from . import datasets
 from .adapt import AdaptationSettings, adapt
 from .evaluate import evaluate, subset, torch_predictor
 from .features import load_tokenizer, windows
@@ -38,8 +38,8 @@ class Site:
     name: str
     corpus: str  # known corpus family: <corpus>-train, -dev, -test
 
-    def split(self, data_dir: Path, split: str) -> corpora.Corpus:
-        return corpora.load(data_dir, f"{self.corpus}-{split}")
+    def split(self, data_dir: Path, split: str) -> datasets.Corpus:
+        return datasets.load(data_dir, names=[f"{self.corpus}-{split}"]).named[0]
 
 
 SITES = (Site("abstracts", "bc5cdr"), Site("trial criteria", "chia"))
@@ -49,7 +49,7 @@ SITES = (Site("abstracts", "bc5cdr"), Site("trial criteria", "chia"))
 STOPPING_DOCUMENTS = 100
 
 
-def stopping_set(site: Site, data_dir: Path) -> corpora.Corpus:
+def stopping_set(site: Site, data_dir: Path) -> datasets.Corpus:
     dev = site.split(data_dir, "dev")
     return subset(dev, dev.documents[:STOPPING_DOCUMENTS])
 

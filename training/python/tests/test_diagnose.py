@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from clinical_ner_train.corpora import Corpus, Document
+from clinical_ner_train.datasets import Corpus, Document
 from clinical_ner_train.diagnose import best_on, biased, confused_words, word_confusion
 from clinical_ner_train.evaluate import Prediction
 from clinical_ner_train.features import LABELS, Word

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from clinical_ner_train import adapt, corpora, domain, export
-from clinical_ner_train.corpora import Corpus, Document
+from clinical_ner_train import adapt, domain, export
+from clinical_ner_train.datasets import Corpus, Document
 from clinical_ner_train.features import LABELS, load_tokenizer
 
 
@@ -173,23 +173,6 @@ def test_site_notes_take_the_union_of_their_teachers_and_hold_out_a_stable_slice
     assert 10 <= len(held) <= 30 and len(training) + len(held) == 200
     again, held_again = adapt.split_held_out(list(reversed(documents)), 0.1)
     assert {d.id for d in held_again} == {d.id for d in held}
-
-
-def test_chia_split_keeps_a_trial_together_and_is_about_70_10_20():
-    trials = [f"NCT{n:08d}" for n in range(3000)]
-    splits = [corpora.chia_split(t) for t in trials]
-    assert splits == [corpora.chia_split(t) for t in trials]
-    shares = {s: splits.count(s) / len(splits) for s in ("train", "dev", "test")}
-    assert abs(shares["train"] - 0.7) < 0.03 and abs(shares["dev"] - 0.1) < 0.03 and abs(shares["test"] - 0.2) < 0.03
-
-
-def test_brat_span_ending_in_a_carriage_return_ends_before_it():
-    document = corpora.brat_document("x", "fever\r\ncough\r\n", "T1\tCondition 0 6\tfever\nT2\tDrug 7 14\tcough\n",
-                                     corpora.CHIA_LABELS)
-    assert document.spans == [(0, 5, "disease"), (7, 12, "medication")]
-    with pytest.raises(ValueError) as error:
-        corpora.brat_document("x", "fever", "T1\tCondition 0 5\tcough\n", corpora.CHIA_LABELS)
-    assert "cough" not in str(error.value) and "fever" not in str(error.value)
 
 
 def test_fp32_copy_of_the_shipped_model_labels_as_the_int8_file_does(tmp_path):

@@ -45,6 +45,44 @@ pub fn read_folder(folder: &Path, labels: LabelMap) -> Result<Vec<Document>> {
         .collect()
 }
 
+/// Every `.ann` in the zip archive at `path` with its `.txt` whose file stem `keep` accepts, in name
+/// order; the id is the file stem. Some corpora (Chia) are kept as the archive they came in.
+pub fn read_zip(path: &Path, labels: LabelMap, keep: impl Fn(&str) -> bool) -> Result<Vec<Document>> {
+    let read_error = |source| Error::Read {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut archive = zip::ZipArchive::new(file).map_err(|e| read_error(e.into()))?;
+    let mut ann_names: Vec<String> = archive
+        .file_names()
+        .filter(|n| n.ends_with(".ann"))
+        .map(str::to_owned)
+        .collect();
+    ann_names.sort();
+    let mut member = |name: &str| -> Result<String> {
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut archive.by_name(name).map_err(|e| read_error(e.into()))?,
+            &mut text,
+        )
+        .map_err(read_error)?;
+        Ok(text)
+    };
+    let mut documents = Vec::new();
+    for ann_name in ann_names {
+        let stem = ann_name.trim_end_matches(".ann");
+        let id = stem.rsplit('/').next().unwrap_or(stem).to_owned();
+        if !keep(&id) {
+            continue;
+        }
+        let text = member(&format!("{stem}.txt"))?;
+        let ann = member(&ann_name)?;
+        documents.push(parse(id, text, &ann, &path.join(&ann_name), labels)?);
+    }
+    Ok(documents)
+}
+
 /// One document from its text and the contents of its `.ann`; `ann_path` is only for error messages.
 pub fn parse(
     id: String,
@@ -77,25 +115,27 @@ pub fn parse(
         };
         let discontinuous = offsets.contains(';');
         let (start, end) = first_fragment(offsets).ok_or_else(malformed)?;
-        let covered = chars.slice(start, end).map_err(error)?;
+        // Chia's spans at a line end take in the line's carriage return; the mention is the text
+        // before it.
+        let covered = chars.slice(start, end).map_err(error)?.trim_end();
         // brat writes a discontinuous mention as its fragments joined by a space, so the first fragment
         // is a prefix of it.
         let matches = if discontinuous {
             mention.starts_with(covered)
         } else {
-            mention == covered
+            mention.trim_end() == covered
         };
-        if !matches {
+        if covered.is_empty() || !matches {
             return Err(error(Problem::MentionMismatch { start, end }));
         }
         spans.push(Span {
             start,
-            end,
+            end: start + covered.chars().count(),
             entity_type,
         });
     }
     spans.sort();
-    Ok(Document { id, text, spans })
+    Ok(Document::new(id, text, spans))
 }
 
 /// `START END` of the first fragment of `START END[;START END…]`.
@@ -269,6 +309,31 @@ mod tests {
         assert_eq!(
             found[1].attributes,
             vec![("POLARITY".to_string(), "UNCERTAIN".to_string())]
+        );
+    }
+
+    #[test]
+    fn a_span_ending_in_a_carriage_return_ends_before_it() {
+        // Chia's spans at a line end take in the line's carriage return.
+        let ann = "T1\tCondition 0 6\tfever\nT2\tDrug 7 14\tcough\n";
+        let document = parse(
+            "x".into(),
+            "fever\r\ncough\r\n".into(),
+            ann,
+            Path::new("x.ann"),
+            |label| match label {
+                "Condition" => Some(EntityType::Disease),
+                "Drug" => Some(EntityType::Medication),
+                _ => None,
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            document.spans,
+            vec![
+                Span::new(0, 5, EntityType::Disease),
+                Span::new(7, 12, EntityType::Medication)
+            ]
         );
     }
 

@@ -4,16 +4,25 @@
 //! The files keep no original spacing, so the text is the tokens joined by single spaces. An `I-`
 //! tag that does not continue a span of the same label starts a new span, as the engine's decoder
 //! does, rather than being dropped. Spans are built on the corpus's labels before mapping, so a
-//! mention with an unmapped label still ends the mention before it.
+//! mention with an unmapped label still ends the mention before it. Labels that `ignored` names
+//! become the document's ignored ranges instead of spans.
 
 use std::path::Path;
 
 use crate::corpus::{Document, LabelMap, Span};
 use crate::{Error, Problem, Result};
 
+/// Says which of a corpus's labels mark ranges that carry no signal (see [`Document::ignored`]).
+pub type IgnoredLabels = fn(&str) -> bool;
+
 /// Document ids are `{id_prefix}-{sentence number from 0}`.
-pub fn read(path: &Path, id_prefix: &str, labels: LabelMap) -> Result<Vec<Document>> {
-    parse(&super::read_text(path)?, path, id_prefix, labels)
+pub fn read(
+    path: &Path,
+    id_prefix: &str,
+    labels: LabelMap,
+    ignored: IgnoredLabels,
+) -> Result<Vec<Document>> {
+    parse(&super::read_text(path)?, path, id_prefix, labels, ignored)
 }
 
 pub fn parse(
@@ -21,12 +30,13 @@ pub fn parse(
     path: &Path,
     id_prefix: &str,
     labels: LabelMap,
+    ignored: IgnoredLabels,
 ) -> Result<Vec<Document>> {
     let mut documents = Vec::new();
     let mut sentence = Sentence::default();
     for (index, line) in contents.lines().enumerate() {
         if line.trim().is_empty() {
-            sentence.finish(&mut documents, id_prefix, labels);
+            sentence.finish(&mut documents, id_prefix, labels, ignored);
             continue;
         }
         let malformed = |expected| Error::Format {
@@ -48,7 +58,7 @@ pub fn parse(
         };
         sentence.push(token, label);
     }
-    sentence.finish(&mut documents, id_prefix, labels);
+    sentence.finish(&mut documents, id_prefix, labels, ignored);
     Ok(documents)
 }
 
@@ -81,11 +91,23 @@ impl<'a> Sentence<'a> {
         self.open = label.is_some();
     }
 
-    fn finish(&mut self, documents: &mut Vec<Document>, id_prefix: &str, labels: LabelMap) {
+    fn finish(
+        &mut self,
+        documents: &mut Vec<Document>,
+        id_prefix: &str,
+        labels: LabelMap,
+        ignored: IgnoredLabels,
+    ) {
         let sentence = std::mem::take(self);
         if sentence.text.is_empty() {
             return;
         }
+        let ignored_ranges = sentence
+            .spans
+            .iter()
+            .filter(|(_, _, label)| ignored(label))
+            .map(|&(start, end, _)| start..end)
+            .collect();
         let spans = sentence
             .spans
             .into_iter()
@@ -101,6 +123,7 @@ impl<'a> Sentence<'a> {
             id: format!("{id_prefix}-{}", documents.len()),
             text: sentence.text,
             spans,
+            ignored: ignored_ranges,
         });
     }
 }
@@ -116,6 +139,10 @@ mod tests {
             "ADR" | "WD" => Some(EntityType::Symptom),
             _ => None,
         }
+    }
+
+    fn ignored(label: &str) -> bool {
+        label == "DI"
     }
 
     fn span(start: usize, end: usize) -> Span {
@@ -142,7 +169,7 @@ I\tO
 slept\tB-ADR
 slept\tB-ADR
 ";
-        let docs = parse(contents, Path::new("t.txt"), "p", labels).unwrap();
+        let docs = parse(contents, Path::new("t.txt"), "p", labels, ignored).unwrap();
         assert_eq!(docs.len(), 2);
         assert_eq!(
             docs[0].text,
@@ -154,6 +181,8 @@ slept\tB-ADR
             docs[0].spans,
             vec![span(16, 26), span(29, 38), span(51, 57)]
         );
+        // "for anxiety" says nothing either way.
+        assert_eq!(docs[0].ignored, vec![39..50]);
         assert_eq!(docs[1].id, "p-1");
         assert_eq!(docs[1].spans, vec![span(2, 7), span(8, 13)]);
     }
@@ -161,7 +190,7 @@ slept\tB-ADR
     #[test]
     fn a_line_without_a_tag_or_with_a_bad_tag_is_an_error() {
         for contents in ["a\tO\nb\n", "a\tO\nb\tX-ADR\n", "a\tO\nb\tO\tO\n"] {
-            let error = parse(contents, Path::new("t.txt"), "p", labels).unwrap_err();
+            let error = parse(contents, Path::new("t.txt"), "p", labels, ignored).unwrap_err();
             assert!(matches!(error, Error::Format { line: 2, .. }), "{error}");
         }
     }

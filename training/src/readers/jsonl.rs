@@ -1,6 +1,7 @@
 //! JSON lines, one document per line:
-//! `{"id": …, "text": …, "spans": [{"start": …, "end": …, "type": …}, …]}`, offsets in characters.
-//! The format for corpora converted or annotated by us; blank lines are allowed.
+//! `{"id": …, "text": …, "spans": [{"start": …, "end": …, "type": …}, …], "ignore": [[start, end],
+//! …]}`, offsets in characters, `ignore` optional (see [`Document::ignored`]). The format for corpora
+//! converted or annotated by us and for those written for the Python trainer; blank lines are allowed.
 
 use std::path::Path;
 
@@ -14,6 +15,8 @@ struct Line {
     id: String,
     text: String,
     spans: Vec<LineSpan>,
+    #[serde(default)]
+    ignore: Vec<[usize; 2]>,
 }
 
 #[derive(Deserialize)]
@@ -50,10 +53,16 @@ pub fn parse(contents: &str, path: &Path, labels: LabelMap) -> Result<Vec<Docume
             }
         }
         spans.sort();
+        let mut ignored = Vec::new();
+        for [start, end] in parsed.ignore {
+            chars.slice(start, end).map_err(error)?;
+            ignored.push(start..end);
+        }
         documents.push(Document {
             id: parsed.id,
             text: parsed.text,
             spans,
+            ignored,
         });
     }
     Ok(documents)
@@ -91,6 +100,9 @@ mod tests {
             ]
         );
         assert_eq!(docs[1].id, "n2");
+        let with_ignored = r#"{"id": "p", "text": "nausea for anxiety", "spans": [], "ignore": [[7, 18]]}"#;
+        let docs = parse(with_ignored, Path::new("n.jsonl"), |l| l.parse().ok()).unwrap();
+        assert_eq!(docs[0].ignored, vec![7..18]);
     }
 
     #[test]

@@ -71,6 +71,7 @@ fn read_folder(folder: &Path) -> Result<Vec<Document>> {
                     .into_owned(),
                 text: super::read_text(&path)?,
                 spans: Vec::new(),
+                ignored: Vec::new(),
             })
         })
         .collect()
@@ -90,6 +91,7 @@ pub fn parse_jsonl(contents: &str, path: &Path) -> Result<Vec<Document>> {
                 id,
                 text,
                 spans: Vec::new(),
+                ignored: Vec::new(),
             })
         })
         .collect()
@@ -124,6 +126,7 @@ pub fn parse_csv(contents: &str, path: &Path, columns: &CsvColumns) -> Result<Ve
             id: record.get(id).unwrap_or_default().to_owned(),
             text: record.get(text).unwrap_or_default().to_owned(),
             spans: Vec::new(),
+            ignored: Vec::new(),
         });
     }
     Ok(notes)

@@ -82,7 +82,7 @@ pub fn parse(contents: &str, path: &Path, labels: LabelMap) -> Result<Vec<Docume
             1 => pmid.to_owned(),
             n => format!("{pmid}#{n}"),
         };
-        documents.push(Document { id, text, spans });
+        documents.push(Document::new(id, text, spans));
     }
     Ok(documents)
 }

@@ -1,7 +1,7 @@
 //! The dictionary teacher: medication, disease and symptom spans from open vocabularies.
 //!
-//! It makes the same choices as the Python trainer's labeller
-//! (`training/python/clinical_ner_train/lexicon.py`), so that silver labels from either side agree:
+//! It labels the silver training sentences and fills the types a public corpus does not annotate
+//! ([`crate::training_mix`]), and is a teacher of its own in teacher selection:
 //! - medication: DrugBank open vocabulary common names and synonyms, medExtractR's RxNorm-derived
 //!   drug list and its medication abbreviations;
 //! - disease: Human Disease Ontology labels (the reports carry no synonyms);
@@ -17,7 +17,7 @@
 //! a match may not cut a word: where the longest match at a position does, the next longest there is
 //! tried. Spans are character offsets, sorted and non-overlapping; the longer match wins. A string
 //! that several vocabularies claim takes one type when the dictionary is built, disease over symptom
-//! over medication, as in lexicon.py: the drug lists name products "Cough", "Seizure" and
+//! over medication: the drug lists name products "Cough", "Seizure" and
 //! "Influenza" (a vaccine), which in a note are nearly always the finding.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -81,9 +81,9 @@ const NOT_MEDICATION_PHRASES: &[&str] = &[
 const LAB_ANALYTES: &str = "sodium potassium chloride bicarbonate calcium magnesium phosphorus \
     phosphate glucose creatinine urea bun albumin bilirubin cholesterol triglycerides hemoglobin \
     hematocrit iron ferritin lactate troponin oxygen";
-/// lexicon.py drops single-word drug names as common as Zipf 4.0 in general English by asking the
-/// `wordfreq` Python package. Rust has no such table, so these are the words that test removes from
-/// the current vocabulary files, written out. Its disease and symptom limit (Zipf 5.3) removes
+/// Single-word drug names as common as Zipf 4.0 in general English (the `wordfreq` package's scale:
+/// about once per 10,000 words), as that test removed them from the current vocabulary files when
+/// the labeller was written in Python, written out. Its disease and symptom limit (Zipf 5.3) removes
 /// nothing the other filters keep, so it has no list here.
 const COMMON_WORDS: &str = "abc active alcohol aluminum android apple banana barrier basis beam beef \
     beer belt blade boost boston bottle burn butter camp cannabis caps capture carbon central century \
@@ -268,6 +268,16 @@ impl DictionaryTeacher {
         spans
     }
 
+    /// The type of `mention` when the whole of it is one dictionary entry.
+    pub fn entry_type(&self, mention: &str) -> Option<EntityType> {
+        match self.label(mention).as_slice() {
+            [only] if only.start == 0 && only.end == mention.chars().count() => {
+                Some(only.entity_type)
+            }
+            _ => None,
+        }
+    }
+
     /// `found`, or the longest shorter match at its start, that cuts no word; `None` if none does.
     fn whole_words(&self, text: &str, mut found: Match) -> Option<Match> {
         if cuts_word(text, found.start()) {
@@ -299,7 +309,7 @@ fn precedence(entity_type: EntityType) -> u8 {
     }
 }
 
-/// The entries that would mostly fire on ordinary English, as lexicon.py decides them.
+/// The entries that would mostly fire on ordinary English.
 struct Filters {
     function_words: HashSet<&'static str>,
     stop_words: HashSet<&'static str>,
@@ -363,27 +373,9 @@ impl Filters {
     }
 }
 
-/// The words of a string as lexicon.py splits them, lowercased: runs of letters and digits, and
-/// every other non-space character on its own.
+/// The words of a string, lowercased, as the engine's rule stages split a note.
 fn words(text: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    for c in text.chars() {
-        if c.is_alphanumeric() {
-            current.extend(c.to_lowercase());
-            continue;
-        }
-        if !current.is_empty() {
-            words.push(std::mem::take(&mut current));
-        }
-        if !c.is_whitespace() {
-            words.push(c.to_lowercase().collect());
-        }
-    }
-    if !current.is_empty() {
-        words.push(current);
-    }
-    words
+    clinical_ner_engine::context::words::phrase_words(text)
 }
 
 /// The lowercased entry and the forms notes write it in: "type 2" for "type II", without a final
@@ -413,8 +405,8 @@ fn variants(entry: &str, entity_type: EntityType) -> Vec<String> {
     found
 }
 
-/// The plural of a term ending in a word of four or more ASCII letters. lexicon.py only adds "s",
-/// and not after an "s"; "es" after a sibilant also catches "abscesses" and "rashes".
+/// The plural of a term ending in a word of four or more ASCII letters: "s", or "es" after a
+/// sibilant, which also catches "abscesses" and "rashes".
 fn plural(term: &str) -> Option<String> {
     let tail = term.chars().rev().take(4);
     if tail.clone().count() < 4 || !tail.into_iter().all(|c| c.is_ascii_lowercase()) {
