@@ -68,8 +68,9 @@ no_phi_in_server_log() {
 }
 
 training_tests() {
-    # The trainer reads its corpora as clinical-ner-train writes them.
-    (cd "$ROOT" && cargo build --release -q -p clinical_ner_training) &&
+    # The trainer reads its corpora as clinical-ner-train writes them, and scores through the engine.
+    (cd "$ROOT" && cargo build --release -q -p clinical_ner_training &&
+        cargo build --release -q -p clinical_ner_engine --example extract) &&
     (cd "$ROOT/training/python" && "$VENV/bin/python" -m pytest -q tests) &&
     (cd "$ROOT/training/python" && "$VENV/bin/python" -m clinical_ner_train first-model --smoke \
         --data-dir "$DATA_DIR") &&
