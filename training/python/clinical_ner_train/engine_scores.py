@@ -65,6 +65,18 @@ def score(model_dir: Path, corpora: list[Corpus]) -> dict[str, dict[str, dict]]:
     return scores
 
 
+def score_trained(model, tokenizer, corpora: list[Corpus]) -> dict[str, dict[str, dict]]:
+    """`score` for a PyTorch model that has no folder yet: exported as fp32 ONNX into a temporary one."""
+    from . import export, manifest
+
+    with tempfile.TemporaryDirectory(prefix="clinical-ner-unshipped-") as folder:
+        export.export_onnx(model, Path(folder) / "model.onnx")
+        tokenizer.save(str(Path(folder) / "tokenizer.json"))
+        manifest.write(Path(folder), training_data=[], command="", hyperparameters={}, metrics={}, evaluation={},
+                       name="unshipped", precision="fp32")
+        return score(Path(folder), corpora)
+
+
 def manifest_layout(report: dict) -> dict[str, dict]:
     """`clinical-ner-train evaluate --json` per type, as {precision, recall, f1, token_*, support}."""
     layout = {}

@@ -12,7 +12,8 @@ so the comparison is per entity type at both sites. The models, all from the sam
 - transferred without guards: the same, tuned as hard as a fresh model (every layer, the fresh model's
   learning rate, no early stopping), to show what over-tuning does to the first site.
 
-Every model is scored on both sites' test splits: strict entity F1 and word F1 per type.
+Every model is scored on both sites' test splits through the engine (fp32 ONNX): strict entity F1 and word F1
+per type.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import datasets
+from . import datasets, engine_scores
 from .adapt import AdaptationSettings, adapt
-from .evaluate import evaluate, subset, torch_predictor
+from .evaluate import subset
 from .features import load_tokenizer, windows
 from .train import Hyperparameters, fine_tune, set_seed, train
 
@@ -66,7 +67,8 @@ def run(data_dir: Path, base: Path, steps: int, seed: int, results_path: Path) -
     results: dict = {"base": str(base), "steps": steps, "seed": seed, "models": {}}
 
     def record(name: str, model, started: float, **extra) -> None:
-        scores = {site: evaluate(corpus, tokenizer, torch_predictor(model)) for site, corpus in tests.items()}
+        by_name = engine_scores.score_trained(model, tokenizer, list(tests.values()))
+        scores = {site: by_name[corpus.name] for site, corpus in tests.items()}
         results["models"][name] = {"scores": scores, "train_seconds": round(time.time() - started), **extra}
         log.info("%s: %s", name, json.dumps(scores))
         results_path.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
