@@ -6,11 +6,32 @@
 //! single teacher is the same under every rule and appears once.
 
 use clinical_ner_engine::EntityType;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::combine::{MergeRule, Votes};
 use crate::corpus::{Corpus, Span};
 use crate::metrics::{self, ScoreOptions, Scoreboard};
+
+/// What `select --json` writes and `merge --selection` and the distillation report
+/// (`training/python/clinical_ner_train/report.py`) read.
+#[derive(Serialize, Deserialize)]
+pub struct Selection {
+    pub task: String,
+    pub corpus: String,
+    /// The best combination within the time budget: what `merge` uses.
+    pub chosen: Chosen,
+    /// The best combination at any cost.
+    pub best: Chosen,
+    pub max_seconds_per_note: Option<f64>,
+    pub ranking: Vec<serde_json::Value>,
+}
+
+/// A combination of teachers and the rule that merges their labels.
+#[derive(Serialize, Deserialize)]
+pub struct Chosen {
+    pub teachers: Vec<String>,
+    pub rule: MergeRule,
+}
 
 /// Subsets are bit masks, so the count is bounded well before 2^n gets large.
 pub const MAX_TEACHERS: usize = 12;
@@ -79,6 +100,30 @@ mod tests {
     use super::*;
     use crate::corpus::Document;
     use EntityType::Disease;
+
+    #[test]
+    fn a_selection_file_keeps_the_fields_merge_and_the_report_read() {
+        let chosen = |teachers: &[&str], rule| Chosen {
+            teachers: teachers.iter().map(|t| t.to_string()).collect(),
+            rule,
+        };
+        let selection = Selection {
+            task: "disease".into(),
+            corpus: "ncbi-disease-dev".into(),
+            chosen: chosen(&["hpo"], MergeRule::Union),
+            best: chosen(&["hpo", "llm"], MergeRule::Majority),
+            max_seconds_per_note: Some(0.5),
+            ranking: vec![serde_json::json!({"teachers": ["hpo"], "rule": "union"})],
+        };
+        let value = serde_json::to_value(&selection).unwrap();
+        for field in ["task", "corpus", "chosen", "best", "ranking"] {
+            assert!(value.get(field).is_some(), "{field}");
+        }
+        assert_eq!(value["best"]["teachers"], serde_json::json!(["hpo", "llm"]));
+        let back: Selection = serde_json::from_value(value).unwrap();
+        assert_eq!(back.best.rule, MergeRule::Majority);
+        assert_eq!(back.chosen.teachers, ["hpo"]);
+    }
 
     #[test]
     fn scores_every_subset_and_ranks_the_best_first() {
