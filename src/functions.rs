@@ -48,7 +48,7 @@ fn entities_of_many(notes: &[&str], with_codes: bool) -> Vec<Vec<LinkedEntity>> 
         // The worker lacks this session's vocabulary: it left the codes to the session.
         Some((entities, false)) => entities
             .into_iter()
-            .map(|note| link_here(note.into_iter().map(|(e, _)| e).collect()))
+            .map(|note| link_here(note.into_iter().map(|linked| linked.entity).collect()))
             .collect(),
         None => with_extractor(|extractor| {
             extractor.extract_many(notes, &mut || {
@@ -64,7 +64,7 @@ fn entities_of_many(notes: &[&str], with_codes: bool) -> Vec<Vec<LinkedEntity>> 
 fn mentions(note: &str, entity_type: EntityType, present_only: bool) -> Vec<String> {
     entities(note, false)
         .into_iter()
-        .map(|(e, _)| e)
+        .map(|linked| linked.entity)
         .filter(|e| e.entity_type == entity_type)
         .filter(|e| !present_only || e.assertion == Assertion::Present)
         .map(|e| e.mention)
@@ -309,7 +309,7 @@ struct EntityRecord {
 }
 
 impl From<LinkedEntity> for EntityRecord {
-    fn from((e, link): LinkedEntity) -> EntityRecord {
+    fn from(LinkedEntity { entity: e, link }: LinkedEntity) -> EntityRecord {
         EntityRecord {
             entity_type: e.entity_type.as_str().to_string(),
             mention: e.mention,
@@ -357,7 +357,7 @@ fn entities_json(note: &str, entities: Vec<LinkedEntity>) -> JsonB {
     let records: Vec<EntityRecord> = entities
         .into_iter()
         .map(|entity| {
-            let medication = entity.0.entity_type == EntityType::Medication;
+            let medication = entity.entity.entity_type == EntityType::Medication;
             let mut record = EntityRecord::from(entity);
             if medication {
                 let found = attributes.next().expect("one per medication");
@@ -374,8 +374,9 @@ fn entities_json(note: &str, entities: Vec<LinkedEntity>) -> JsonB {
 fn dosing(note: &str, entities: &[LinkedEntity]) -> Vec<MedicationAttributes> {
     let spans: Vec<std::ops::Range<usize>> = entities
         .iter()
-        .filter(|(e, _)| e.entity_type == EntityType::Medication)
-        .map(|(e, _)| e.start..e.end)
+        .map(|linked| &linked.entity)
+        .filter(|e| e.entity_type == EntityType::Medication)
+        .map(|e| e.start..e.end)
         .collect();
     medication_attributes(note, &spans, PosologyRules::builtin())
 }
@@ -476,14 +477,14 @@ fn extract_medication_attributes(
     let text = note.read();
     let medications: Vec<LinkedEntity> = entities(text, true)
         .into_iter()
-        .filter(|(e, _)| e.entity_type == EntityType::Medication)
+        .filter(|linked| linked.entity.entity_type == EntityType::Medication)
         .collect();
     let attributes = dosing(text, &medications);
     let mut cursor = CharCursor::new(text);
     let rows: Vec<_> = medications
         .into_iter()
         .zip(attributes)
-        .map(|((entity, link), found)| {
+        .map(|(LinkedEntity { entity, link }, found)| {
             let a = AttributeRecord::new(&mut cursor, &found);
             (
                 entity.mention,

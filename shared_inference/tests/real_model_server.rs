@@ -80,7 +80,7 @@ fn entities(response: Response) -> Vec<Vec<Entity>> {
             assert!(linked, "a request without codes is answered whole");
             entities
                 .into_iter()
-                .map(|note| note.into_iter().map(|(e, _)| e).collect())
+                .map(|note| note.into_iter().map(|linked| linked.entity).collect())
                 .collect()
         }
         other => panic!("expected entities, got {other:?}"),
@@ -303,7 +303,7 @@ fn codes_from_a_vocabulary_the_worker_lacks_are_left_to_the_session() {
         Response::Entities { entities, linked } => {
             assert!(!linked);
             assert!(!entities[0].is_empty());
-            assert!(entities[0].iter().all(|(_, link)| link.is_none()));
+            assert!(entities[0].iter().all(|linked| linked.link.is_none()));
         }
         other => panic!("expected entities, got {other:?}"),
     }

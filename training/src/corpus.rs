@@ -64,7 +64,10 @@ pub fn resolve_overlaps(spans: &[Span]) -> Vec<Span> {
     candidates.dedup();
     let mut kept: Vec<Span> = Vec::new();
     for span in candidates {
-        if kept.iter().all(|k| span.end <= k.start || span.start >= k.end) {
+        if kept
+            .iter()
+            .all(|k| span.end <= k.start || span.start >= k.end)
+        {
             kept.push(span);
         }
     }

@@ -129,7 +129,13 @@ fn write_corpus(
     let safe: String = corpus
         .name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let file = format!("{index:02}-{safe}.jsonl");
     let path: PathBuf = out.join(&file);
@@ -144,7 +150,8 @@ fn write_corpus(
             .map(|s| json!({"start": s.start, "end": s.end, "type": s.entity_type.as_str()}))
             .collect();
         let ignore: Vec<[usize; 2]> = document.ignored.iter().map(|r| [r.start, r.end]).collect();
-        let line = json!({"id": document.id, "text": document.text, "spans": spans, "ignore": ignore});
+        let line =
+            json!({"id": document.id, "text": document.text, "spans": spans, "ignore": ignore});
         writeln!(writer, "{line}").map_err(write_error)?;
     }
     writer.flush().map_err(write_error)?;

@@ -79,7 +79,10 @@ pub fn load(data_dir: &Path, name: &str) -> Result<Corpus> {
             let path = data_dir
                 .join("psytar/all")
                 .join(file(["train", "dev", "test"], ".txt")?);
-            (conll::read(&path, name, psytar, psytar_ignored)?, vec![Symptom])
+            (
+                conll::read(&path, name, psytar, psytar_ignored)?,
+                vec![Symptom],
+            )
         }
         "mtsamples-gold" => {
             let path = notes_gold_dir().join(file(["train", "dev", "test"], ".jsonl")?);
@@ -237,7 +240,9 @@ mod tests {
     fn chia_trials_split_70_10_20_by_a_hash_of_their_id() {
         // Fixed by the hash, whatever the file order: these three were checked against the split
         // the Python trainer used, int(sha256(id).hexdigest(), 16) % 10.
-        let trials: Vec<String> = (0..1000).map(|i| format!("NCT{:08}", 1_000_000 + i)).collect();
+        let trials: Vec<String> = (0..1000)
+            .map(|i| format!("NCT{:08}", 1_000_000 + i))
+            .collect();
         let mut counts = std::collections::HashMap::new();
         for trial in &trials {
             *counts.entry(chia_split(trial)).or_insert(0) += 1;

@@ -135,7 +135,8 @@ pub const DICTIONARY_SOURCES: &[&str] = &[
     "lexicon-hpo (HPO release 2025-01-16; HPO licence: cite the HPO Consortium, files unaltered)",
 ];
 
-const SILVER_LICENCE: &str = "CC0 (mtsamples.com asks for credit); labels from the dictionary teacher";
+const SILVER_LICENCE: &str =
+    "CC0 (mtsamples.com asks for credit); labels from the dictionary teacher";
 const TEACHER_LICENCE: &str =
     "the notes' own licences (see the dataset's notes); labels from the chosen teachers";
 const SILVER_WORDS: std::ops::RangeInclusive<usize> = 4..=60;
@@ -439,10 +440,7 @@ mod tests {
         Guidelines {
             dictionary: dictionary(),
             not_medications: ["creatinine".to_owned()].into(),
-            note_gold_types: note_gold
-                .iter()
-                .map(|&(k, t)| (k.to_owned(), t))
-                .collect(),
+            note_gold_types: note_gold.iter().map(|&(k, t)| (k.to_owned(), t)).collect(),
         }
     }
 
@@ -469,7 +467,12 @@ mod tests {
             Span::new(47, 55, Disease),
         ];
         let adjusted = guidelines(&[("fever", Symptom)])
-            .adjust(corpus("bc5cdr-train", text, gold, vec![Medication, Disease]))
+            .adjust(corpus(
+                "bc5cdr-train",
+                text,
+                gold,
+                vec![Medication, Disease],
+            ))
             .unwrap();
         assert_eq!(
             adjusted.documents[0].spans,

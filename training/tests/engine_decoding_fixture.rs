@@ -14,9 +14,31 @@ use serde_json::json;
 /// Token counts around the edges: one window, exactly full, one token over, several windows.
 const TOKEN_COUNTS: &[usize] = &[1, 125, 126, 127, 157, 200, 300, 700];
 const TAG_SEQUENCES: &[&[&str]] = &[
-    &["B-medication", "I-medication", "I-disease", "O", "I-symptom", "B-symptom", "I-symptom"],
-    &["I-disease", "I-disease", "B-disease", "O", "O", "I-medication"],
-    &["O", "B-symptom", "O", "I-symptom", "I-medication", "I-medication"],
+    &[
+        "B-medication",
+        "I-medication",
+        "I-disease",
+        "O",
+        "I-symptom",
+        "B-symptom",
+        "I-symptom",
+    ],
+    &[
+        "I-disease",
+        "I-disease",
+        "B-disease",
+        "O",
+        "O",
+        "I-medication",
+    ],
+    &[
+        "O",
+        "B-symptom",
+        "O",
+        "I-symptom",
+        "I-medication",
+        "I-medication",
+    ],
 ];
 
 #[test]

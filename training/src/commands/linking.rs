@@ -58,9 +58,7 @@ pub fn link_eval(args: LinkEvalArgs) -> Outcome {
     let started = std::time::Instant::now();
     let mut loaded = match folder {
         Some(folder) => Vocabulary::load(folder)?,
-        None => {
-            Vocabulary::from_terms(vocabulary::build(data_dir)?.0)
-        }
+        None => Vocabulary::from_terms(vocabulary::build(data_dir)?.0),
     };
     let load_seconds = started.elapsed().as_secs_f64();
     let crosswalk = link_eval::Crosswalk::load(data_dir)?;
@@ -114,10 +112,7 @@ pub fn link_eval(args: LinkEvalArgs) -> Outcome {
 /// The note linking gold set: the approximate step's threshold per type swept on the dev half (the
 /// right share, and the approximate step's precision, of each), then both halves at the built-in
 /// thresholds.
-fn notes_link_report(
-    mut loaded: Vocabulary,
-    judged: &[note_link_eval::Judged],
-) -> String {
+fn notes_link_report(mut loaded: Vocabulary, judged: &[note_link_eval::Judged]) -> String {
     let mut report = String::from(
         "\n## The note linking gold set\n\nApproximate-step threshold on the dev half (right share; approximate links right/linked):\n\n| threshold | medication | disease | symptom |\n|---|---|---|---|\n",
     );

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 use clinical_ner_engine::EntityType;
 use clinical_ner_training::corpus::{Corpus, Span};
-use clinical_ner_training::predictions;
 use clinical_ner_training::known_corpora;
+use clinical_ner_training::predictions;
 use clinical_ner_training::readers::{self, notes, notes::CsvColumns};
 use indicatif::{ProgressBar, ProgressStyle};
 

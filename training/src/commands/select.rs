@@ -9,7 +9,9 @@ use clinical_ner_engine::EntityType;
 use clinical_ner_training::readers;
 use clinical_ner_training::selection::{self, Candidate, Chosen, Selection};
 
-use super::{read_predictions, teacher_predictions, write_json, Documents, Outcome, TeacherPredictions};
+use super::{
+    read_predictions, teacher_predictions, write_json, Documents, Outcome, TeacherPredictions,
+};
 
 /// Rank every combination of teachers for one entity type on a gold development corpus:
 /// every non-empty subset, merged by union, majority and the label model, best token F1 first.
@@ -65,8 +67,7 @@ pub fn select(args: SelectArgs) -> Outcome {
             .sum()
     };
     let ranked = selection::rank(&corpus, &predicted, task);
-    let affordable =
-        |c: &Candidate| max_seconds_per_note.is_none_or(|m| cost(&c.teachers) <= m);
+    let affordable = |c: &Candidate| max_seconds_per_note.is_none_or(|m| cost(&c.teachers) <= m);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,

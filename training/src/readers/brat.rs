@@ -47,7 +47,11 @@ pub fn read_folder(folder: &Path, labels: LabelMap) -> Result<Vec<Document>> {
 
 /// Every `.ann` in the zip archive at `path` with its `.txt` whose file stem `keep` accepts, in name
 /// order; the id is the file stem. Some corpora (Chia) are kept as the archive they came in.
-pub fn read_zip(path: &Path, labels: LabelMap, keep: impl Fn(&str) -> bool) -> Result<Vec<Document>> {
+pub fn read_zip(
+    path: &Path,
+    labels: LabelMap,
+    keep: impl Fn(&str) -> bool,
+) -> Result<Vec<Document>> {
     let read_error = |source| Error::Read {
         path: path.to_owned(),
         source,

@@ -100,7 +100,8 @@ mod tests {
             ]
         );
         assert_eq!(docs[1].id, "n2");
-        let with_ignored = r#"{"id": "p", "text": "nausea for anxiety", "spans": [], "ignore": [[7, 18]]}"#;
+        let with_ignored =
+            r#"{"id": "p", "text": "nausea for anxiety", "spans": [], "ignore": [[7, 18]]}"#;
         let docs = parse(with_ignored, Path::new("n.jsonl"), |l| l.parse().ok()).unwrap();
         assert_eq!(docs[0].ignored, vec![7..18]);
     }
