@@ -20,166 +20,20 @@
 //! over medication: the drug lists name products "Cough", "Seizure" and
 //! "Influenza" (a vaccine), which in a note are nearly always the finding.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+mod filters;
+mod vocabularies;
+
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use aho_corasick::{AhoCorasick, Anchored, Input, Match, MatchKind, StartKind};
 use clinical_ner_engine::EntityType::{self, Disease, Medication, Symptom};
 
 use crate::corpus::Span;
-use crate::lexicons::{self, read_table};
 use crate::Result;
 
-/// Longer entries are chemical or product descriptions that a note never spells out.
-const MAX_TERM_WORDS: usize = 10;
-
-/// An entry may not begin or end with one of these ("pain of", "the flu").
-const FUNCTION_WORDS: &str =
-    "a an and are as at be but by for from had has have he her his i in is \
-    it its me my no not of on or our she so that the their them they this to was we were with you \
-    your all any can did do does done per same may will";
-/// Single words that are never an entry on their own, besides the function words.
-const STOP_WORDS: &str =
-    "one two three four five six seven eight nine ten left right day days week \
-    weeks year years month months time times total normal other unknown";
-/// Entries the vocabularies list but that clinical notes mostly use otherwise.
-const AMBIGUOUS: &str = "disease diseases syndrome disorder disorders abnormality abnormalities \
-    finding findings symptom symptoms sign signs illness condition conditions medication medications \
-    medicine drug drugs treatment therapy patient history complaint complaints status chronic acute \
-    mild severe moderate positive negative increased decreased elevated reduced abnormal high low \
-    large small mass lesion lesions injury trauma stress obese tall short fall falls death sinus \
-    stools stool bowel movement appetite all sleep alert plan cold heat fluid fluids balance pressure \
-    rate exercise aid gas air contrast tape dressing suture sutures sterile prep block discharge \
-    aspiration cutting tearing afebrile collecting irritable unresponsive abortion";
-const AMBIGUOUS_PHRASES: &[&str] = &[
-    "blood pressure",
-    "high blood pressure",
-    "low blood pressure",
-    "bowel movement",
-    "small finger",
-];
-/// RxNorm's list names devices and tissue products; notes use these words for the device, the organ
-/// or the test.
-const NOT_MEDICATION: &str = "vicryl prolene monocryl chromic silk nylon catheter needle clamp \
-    cannula gauze syringe dressing bandage tape pouch drain strip dermabond viscoat tegaderm foley \
-    ultrasound colon nasal rectal oral thyroid testis pediatric cartilage lipid titanium diaphragm \
-    pancreas ellipse crest allis hank guaiac barium vitals cmp bnp ppd pcp peg fnf tandem symmetry \
-    posture hose liner daytime isolate luminal strap wheelchair irrigator inhaler prenatal \
-    electrolytes carbohydrate carbohydrates sulfate thymus bronchial hemorrhoidal latex";
-const NOT_MEDICATION_PHRASES: &[&str] = &[
-    "red blood cells",
-    "bone marrow",
-    "glucose control",
-    "alkaline phosphatase",
-    "tracheostomy",
-    "eye patch",
-    "wound care",
-    "prenatal care",
-    "sterile water",
-];
-/// Notes report these as results ("sodium 139"), not as something given.
-const LAB_ANALYTES: &str = "sodium potassium chloride bicarbonate calcium magnesium phosphorus \
-    phosphate glucose creatinine urea bun albumin bilirubin cholesterol triglycerides hemoglobin \
-    hematocrit iron ferritin lactate troponin oxygen";
-/// Single-word drug names as common as Zipf 4.0 in general English (the `wordfreq` package's scale:
-/// about once per 10,000 words), as that test removed them from the current vocabulary files when
-/// the labeller was written in Python, written out. Its disease and symptom limit (Zipf 5.3) removes
-/// nothing the other filters keep, so it has no list here.
-const COMMON_WORDS: &str = "abc active alcohol aluminum android apple banana barrier basis beam beef \
-    beer belt blade boost boston bottle burn butter camp cannabis caps capture carbon central century \
-    cherry chicken chocolate collar com commit companion compete concept container control cop cope \
-    copper corn correct cotton date deliver des diamond dig dimension disc dragon duck dump duration \
-    egg elder ensure fiber fig filter flavor fleet flour flowers gentle gloves gold gps hip hmm honey \
-    impact information insects inspire lamb lead legacy legend lemon liver maintain marijuana mask \
-    mate matrix mercury met milk momentum monitor mph mps ocean olive orange pat patrol pearl perform \
-    platinum pork potato precise process promote protein proteins purpose rabbit react relief \
-    resource revolution rice ring rose salmon sam savings silicon silver soap solo sugar supply \
-    support supreme throat tobacco top turkey urban valve vital walker water wheat wine";
-
-/// Words that make an HPO term a disease name.
-const DISEASE_HEAD_WORDS: &str = "disease diseases syndrome syndromes cancer cancers tumor tumors \
-    tumour tumours neoplasm neoplasms infection infections diabetes disorder disorders failure \
-    stenosis hernia hernias fracture fractures";
-const DISEASE_SUFFIXES: &[&str] = &["itis", "oma", "omas", "pathy", "pathies", "emia", "emias"];
-
-/// One open vocabulary under the data folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Vocabulary {
-    /// medExtractR's RxNorm-derived drug list and its medication abbreviations.
-    RxNorm,
-    /// DrugBank open vocabulary: common names and synonyms.
-    DrugBank,
-    /// Human Disease Ontology labels.
-    DiseaseOntology,
-    /// Symptom Ontology names and exact synonyms, with medExtractR's symptom expressions.
-    SymptomOntology,
-    /// HPO terms under Phenotypic abnormality, as diseases or symptoms (see the module docs).
-    Hpo,
-}
-
-impl Vocabulary {
-    pub const ALL: [Vocabulary; 5] = [
-        Vocabulary::RxNorm,
-        Vocabulary::DrugBank,
-        Vocabulary::DiseaseOntology,
-        Vocabulary::SymptomOntology,
-        Vocabulary::Hpo,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Vocabulary::RxNorm => "rxnorm",
-            Vocabulary::DrugBank => "drugbank",
-            Vocabulary::DiseaseOntology => "disease-ontology",
-            Vocabulary::SymptomOntology => "symptom-ontology",
-            Vocabulary::Hpo => "hpo",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.name() == name)
-    }
-
-    /// The types this vocabulary labels.
-    pub fn types(self) -> &'static [EntityType] {
-        match self {
-            Vocabulary::RxNorm | Vocabulary::DrugBank => &[Medication],
-            Vocabulary::DiseaseOntology => &[Disease],
-            Vocabulary::SymptomOntology => &[Symptom],
-            Vocabulary::Hpo => &[Disease, Symptom],
-        }
-    }
-
-    fn entries(self, data_dir: &Path) -> Result<Vec<(EntityType, String)>> {
-        let typed = |t: EntityType, names: Vec<String>| names.into_iter().map(move |n| (t, n));
-        Ok(match self {
-            Vocabulary::RxNorm => typed(Medication, rxnorm_names(data_dir)?).collect(),
-            Vocabulary::DrugBank => typed(Medication, drugbank_names(data_dir)?).collect(),
-            Vocabulary::DiseaseOntology => typed(Disease, disease_names(data_dir)?).collect(),
-            Vocabulary::SymptomOntology => typed(Symptom, symptom_names(data_dir)?).collect(),
-            Vocabulary::Hpo => {
-                let disease_keys: HashSet<String> = disease_names(data_dir)?
-                    .iter()
-                    .flat_map(|name| variants(name, Disease))
-                    .map(|variant| words(&variant).join(" "))
-                    .collect();
-                let mut entries = Vec::new();
-                for term in lexicons::hpo_phenotypes(data_dir)? {
-                    let strings = term.strings;
-                    let is_disease = strings.iter().any(|s| {
-                        reads_like_disease(s)
-                            || variants(s, Symptom)
-                                .iter()
-                                .any(|v| disease_keys.contains(&words(v).join(" ")))
-                    });
-                    let t = if is_disease { Disease } else { Symptom };
-                    entries.extend(typed(t, strings));
-                }
-                entries
-            }
-        })
-    }
-}
+use filters::Filters;
+pub use vocabularies::Vocabulary;
 
 pub struct DictionaryTeacher {
     automaton: AhoCorasick,
@@ -309,70 +163,6 @@ fn precedence(entity_type: EntityType) -> u8 {
     }
 }
 
-/// The entries that would mostly fire on ordinary English.
-struct Filters {
-    function_words: HashSet<&'static str>,
-    stop_words: HashSet<&'static str>,
-    ambiguous: HashSet<&'static str>,
-    not_medication: HashSet<&'static str>,
-    common_words: HashSet<&'static str>,
-}
-
-impl Filters {
-    fn new() -> Self {
-        let set = |words: &'static str| words.split_whitespace().collect::<HashSet<_>>();
-        let function_words = set(FUNCTION_WORDS);
-        let mut stop_words = set(STOP_WORDS);
-        stop_words.extend(&function_words);
-        let mut ambiguous = set(AMBIGUOUS);
-        ambiguous.extend(AMBIGUOUS_PHRASES);
-        let mut not_medication = set(NOT_MEDICATION);
-        not_medication.extend(NOT_MEDICATION_PHRASES);
-        not_medication.extend(set(LAB_ANALYTES));
-        Filters {
-            function_words,
-            stop_words,
-            ambiguous,
-            not_medication,
-            common_words: set(COMMON_WORDS),
-        }
-    }
-
-    /// Whether the variant made of `key` (its words) of vocabulary entry `entry` may be matched.
-    fn usable(&self, key: &[String], entity_type: EntityType, entry: &str) -> bool {
-        let (Some(first), Some(last)) = (key.first(), key.last()) else {
-            return false;
-        };
-        let letters: usize = key.iter().map(|w| w.chars().count()).sum();
-        if key.len() > MAX_TERM_WORDS || letters < 3 {
-            return false;
-        }
-        if !key.iter().any(|w| w.chars().all(char::is_alphabetic)) {
-            return false;
-        }
-        let phrase = key.join(" ");
-        // The entry is checked too, so that the plural made of an ambiguous word goes with it.
-        if self.ambiguous.contains(phrase.as_str())
-            || self.ambiguous.contains(words(entry).join(" ").as_str())
-        {
-            return false;
-        }
-        let medication = entity_type == Medication;
-        if medication && self.not_medication.contains(phrase.as_str()) {
-            return false;
-        }
-        if key.len() == 1
-            && (self.stop_words.contains(first.as_str())
-                || first.chars().count() < 3
-                || medication && self.common_words.contains(first.as_str()))
-        {
-            return false;
-        }
-        !self.function_words.contains(first.as_str())
-            && !self.function_words.contains(last.as_str())
-    }
-}
-
 /// The words of a string, lowercased, as the engine's rule stages split a note.
 fn words(text: &str) -> Vec<String> {
     clinical_ner_engine::context::words::phrase_words(text)
@@ -435,57 +225,9 @@ fn replace_words(text: &str, from: &str, to: &str) -> Option<String> {
     (copied > 0).then(|| replaced + &text[copied..])
 }
 
-/// Whether an HPO string names a disease rather than a sign: a word in -itis, -oma, -pathy or
-/// -emia, or a head word such as "syndrome" or "failure".
-fn reads_like_disease(text: &str) -> bool {
-    let lower = text.to_lowercase();
-    lower.split(|c: char| !c.is_alphanumeric()).any(|word| {
-        DISEASE_HEAD_WORDS.split_whitespace().any(|w| w == word)
-            || DISEASE_SUFFIXES
-                .iter()
-                .any(|suffix| word.ends_with(suffix) && word.chars().count() >= suffix.len() + 3)
-    })
-}
-
-fn drugbank_names(data_dir: &Path) -> Result<Vec<String>> {
-    Ok(strings(lexicons::drugbank(data_dir)?))
-}
-
-/// Every string of every concept, in order.
-fn strings(concepts: Vec<lexicons::Concept>) -> Vec<String> {
-    concepts.into_iter().flat_map(|c| c.strings).collect()
-}
-
-fn rxnorm_names(data_dir: &Path) -> Result<Vec<String>> {
-    let rxnorm = data_dir.join("lexicon-rxnorm-druglist-medextractr");
-    let list = crate::readers::read_text(&rxnorm.join("rxnorm_druglist.txt"))?;
-    let mut names: Vec<String> = list.lines().map(str::to_owned).collect();
-    names.extend(extra_expressions(data_dir, "med abbreviation")?);
-    Ok(names)
-}
-
-fn disease_names(data_dir: &Path) -> Result<Vec<String>> {
-    Ok(strings(lexicons::disease_ontology(data_dir)?))
-}
-
-fn symptom_names(data_dir: &Path) -> Result<Vec<String>> {
-    let mut names = strings(lexicons::symptom_ontology(data_dir)?);
-    names.extend(extra_expressions(data_dir, "symptoms")?);
-    Ok(names)
-}
-
-/// medExtractR's extra expressions of one type.
-fn extra_expressions(data_dir: &Path, kind: &str) -> Result<Vec<String>> {
-    let path = data_dir.join("lexicon-rxnorm-druglist-medextractr/addl_expr.tsv");
-    Ok(read_table(&path, b'\t', &["expr", "type"])?
-        .into_iter()
-        .filter(|row| row[1] == kind)
-        .map(|mut row| row.swap_remove(0))
-        .collect())
-}
-
 #[cfg(test)]
 mod tests {
+    use super::vocabularies::reads_like_disease;
     use super::*;
 
     fn teacher(entries: &[(EntityType, &str)]) -> DictionaryTeacher {

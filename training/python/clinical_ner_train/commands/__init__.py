@@ -1,0 +1,1 @@
+"""The commands of `python -m clinical_ner_train`, one module each; `__main__` parses and dispatches."""
