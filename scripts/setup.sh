@@ -51,13 +51,28 @@ install_onnxruntime() {
 }
 
 # The linking vocabulary is built here from the open vocabularies in the data folder, never shipped in
-# the repository (licences: see each folder's SOURCE.md). Built beside the target, then swapped in.
+# the repository (licences: see each folder's SOURCE.md). Built beside the target, then swapped in;
+# rebuilt only when an input changed: the builder, the data folder's vocabularies, the team's
+# supplement or the English word list (their names, sizes and times, in .inputs beside the terms).
+# Without a data folder nothing is built: the demo then runs without codes (scripts/demo.sh).
 install_vocabulary() {
-    local target="$1"
-    step "linking vocabulary from $DATA_DIR"
+    local target="$1" builder="$ROOT/target/release/clinical-ner-train" inputs
+    if ! compgen -G "$DATA_DIR/lexicon-*" >/dev/null; then
+        step "no vocabularies in $DATA_DIR: no linking vocabulary built, entities get no codes"
+        return 0
+    fi
     (cd "$ROOT" && cargo build --release -q -p clinical_ner_training)
+    inputs="$({ sha256sum "$builder"
+                find "$DATA_DIR"/lexicon-* "$ROOT/training/vocabulary" /usr/share/dict/american-english \
+                    -type f -printf '%p %s %T@\n' 2>/dev/null | sort; } | sha256sum)"
+    if [ -f "$target/manifest.json" ] && [ "$(cat "$target/.inputs" 2>/dev/null)" = "$inputs" ]; then
+        step "linking vocabulary: up to date"
+        return 0
+    fi
+    step "linking vocabulary from $DATA_DIR"
     rm -rf "$target.new"
-    "$ROOT/target/release/clinical-ner-train" vocabulary --data-dir "$DATA_DIR" --out "$target.new"
+    "$builder" vocabulary --data-dir "$DATA_DIR" --out "$target.new"
+    echo "$inputs" > "$target.new/.inputs"
     rm -rf "$target"
     mv "$target.new" "$target"
 }
