@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use clinical_ner_engine::{load_model, Extractor, RuntimeOptions};
 
-use crate::{errors, settings};
+use crate::{backend_rules, errors, settings};
 
 struct Loaded {
     folder: PathBuf,
@@ -28,6 +28,7 @@ thread_local! {
 /// Runs `work` with the model the current settings name, loading it first if needed.
 pub fn with_extractor<R>(work: impl FnOnce(&mut Extractor) -> clinical_ner_engine::Result<R>) -> R {
     let (folder, options) = settings::current();
+    let rules = backend_rules::current_rules();
     // After a panic the model is dropped: the next call loads it afresh.
     let forget_model = || LOADED.with_borrow_mut(|loaded| *loaded = None);
     let result = errors::withholding_panic_messages(
@@ -46,7 +47,9 @@ pub fn with_extractor<R>(work: impl FnOnce(&mut Extractor) -> clinical_ner_engin
                         extractor,
                     });
                 }
-                work(&mut loaded.as_mut().expect("loaded above").extractor)
+                let extractor = &mut loaded.as_mut().expect("loaded above").extractor;
+                extractor.set_rules(rules);
+                work(extractor)
             })
         },
         forget_model,

@@ -19,7 +19,8 @@ pub fn report(error: Error) -> ! {
         Error::Library { .. }
         | Error::LibraryAlreadyLoaded { .. }
         | Error::ModelFile { .. }
-        | Error::Vocabulary { .. } => PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
+        | Error::Vocabulary { .. }
+        | Error::Rules { .. } => PgSqlErrorCode::ERRCODE_CONFIG_FILE_ERROR,
         Error::Manifest { .. }
         | Error::Checksum { .. }
         | Error::Mismatch { .. }
@@ -59,6 +60,9 @@ fn hint(error: &Error) -> &'static str {
         Error::UnknownDevice(_) => "Use one of: cpu, cuda, auto.",
         Error::Vocabulary { .. } => {
             "Set clinical_ner.vocabulary_path to a folder built by `clinical-ner-train vocabulary` (terms.tsv, manifest.json), or to '' for entities without codes."
+        }
+        Error::Rules { .. } => {
+            "Fix the named file or line of the site rule folder, or set clinical_ner.rules_path to '' for the built-in rules alone."
         }
         Error::Tokenize => "The note could not be split into tokens; check that it is valid text.",
         Error::Inference { .. } => "Retry; if it persists, try clinical_ner.device = 'cpu' and report the model version.",

@@ -1,22 +1,24 @@
 //! The SQL functions.
 //!
-//! They are IMMUTABLE, like `to_tsvector(regconfig, text)`: for a given model their result depends on
-//! the note alone, which lets them serve in generated columns, indexes and materialized views and be
-//! run by parallel workers. The price is the same as for a text-search configuration: after the
-//! model changes, stored results (generated columns, indexes, materialized views) keep the old
+//! They are IMMUTABLE, like `to_tsvector(regconfig, text)`: for a given model and rule set
+//! (`clinical_ner.rules_path`) their result depends on the note alone, which lets them serve in
+//! generated columns, indexes and materialized views and be run by parallel workers. The price is the
+//! same as for a text-search configuration: after the model or the rules change, stored results (generated columns, indexes, materialized views) keep the old
 //! model's output until they are recomputed; `clinical_ner_models()` says which model a session uses.
 //!
 //! Every function pins its search path (`pg_catalog, pg_temp`): none looks anything up by name today,
 //! and none will by accident under a caller's path.
 
 use clinical_ner_engine::char_offsets::CharCursor;
+use clinical_ner_engine::context::annotate;
 use clinical_ner_engine::linking::{link_all, LinkedEntity};
-use clinical_ner_engine::posology::{medication_attributes, MedicationAttributes, PosologyRules};
+use clinical_ner_engine::posology::{medication_attributes, MedicationAttributes};
 use clinical_ner_engine::{Assertion, Entity, EntityType};
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
 use crate::backend_model::with_extractor;
+use crate::backend_rules;
 use crate::backend_vocabulary::with_vocabulary;
 use crate::note_text::{checked, NoteText};
 use crate::{errors, settings, worker_connection};
@@ -43,7 +45,20 @@ fn entities_of_many(notes: &[&str], with_codes: bool) -> Vec<Vec<LinkedEntity>> 
             link_all(note, None)
         }
     };
-    match worker_connection::extract(notes, link_with) {
+    let from_worker = worker_connection::extract(notes, link_with).map(|(mut entities, linked)| {
+        // The worker decides assertion status by the built-in rules; a site's are the session's.
+        if let Some(rules) = backend_rules::site_rules() {
+            for (note, found) in notes.iter().zip(&mut entities) {
+                let mut plain: Vec<Entity> = found.iter().map(|l| l.entity.clone()).collect();
+                annotate(note, &mut plain, &rules.assertion);
+                for (linked, entity) in found.iter_mut().zip(plain) {
+                    linked.entity = entity;
+                }
+            }
+        }
+        (entities, linked)
+    });
+    match from_worker {
         Some((entities, true)) => entities,
         // The worker lacks this session's vocabulary: it left the codes to the session.
         Some((entities, false)) => entities
@@ -378,7 +393,7 @@ fn dosing(note: &str, entities: &[LinkedEntity]) -> Vec<MedicationAttributes> {
         .filter(|e| e.entity_type == EntityType::Medication)
         .map(|e| e.start..e.end)
         .collect();
-    medication_attributes(note, &spans, PosologyRules::builtin())
+    medication_attributes(note, &spans, &backend_rules::current_rules().posology)
 }
 
 /// A medication's dosing as the SQL functions give it: the columns of

@@ -10,6 +10,7 @@
 use pgrx::prelude::*;
 
 mod backend_model;
+mod backend_rules;
 mod backend_vocabulary;
 mod errors;
 mod functions;

@@ -16,6 +16,7 @@ use pgrx::prelude::*;
 
 static MODEL_PATH: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static VOCABULARY_PATH: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static RULES_PATH: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static ONNXRUNTIME_LIBRARY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static INTRA_OP_THREADS: GucSetting<i32> = GucSetting::<i32>::new(0);
 static MAX_NOTE_SIZE_KB: GucSetting<i32> = GucSetting::<i32>::new(1024);
@@ -69,6 +70,17 @@ pub fn define() {
             c"Absolute path of the vocabulary folder that entities are linked to codes with; empty for no codes.",
             c"Superuser only. A backend loads the vocabulary on first use and reloads it when this changes.",
             &VOCABULARY_PATH,
+            GucContext::Suset,
+            GucFlags::default(),
+            Some(check_absolute_path_or_empty),
+            None,
+            None,
+        );
+        GucRegistry::define_string_guc_with_hooks(
+            c"clinical_ner.rules_path",
+            c"Absolute path of a folder of site rule files that extend the built-in clinical rules; empty for the built-in rules alone.",
+            c"Superuser only. Files named as the built-in ones (assertion_rules.tsv, routes.tsv, frequencies.tsv, units.tsv, forms.tsv, durations.tsv); their lines add to the built-in lines and replace those of the same phrase. A backend reads the folder on first use and again when this changes.",
+            &RULES_PATH,
             GucContext::Suset,
             GucFlags::default(),
             Some(check_absolute_path_or_empty),
@@ -245,6 +257,14 @@ unsafe fn set_boot_value(setting: &'static GucSetting<Option<CString>>, value: P
 /// The vocabulary folder the settings name, or `None` when linking is switched off ('').
 pub fn vocabulary_folder() -> Option<PathBuf> {
     VOCABULARY_PATH
+        .get()
+        .map(|s| PathBuf::from(s.to_string_lossy().into_owned()))
+        .filter(|path| !path.as_os_str().is_empty())
+}
+
+/// The site rules folder the settings name; `None` for the built-in rules alone.
+pub fn rules_folder() -> Option<PathBuf> {
+    RULES_PATH
         .get()
         .map(|s| PathBuf::from(s.to_string_lossy().into_owned()))
         .filter(|path| !path.as_os_str().is_empty())

@@ -37,6 +37,9 @@ pub enum Error {
     #[error("invalid vocabulary file \"{path}\": {reason}")]
     Vocabulary { path: PathBuf, reason: String },
 
+    #[error("invalid clinical rules in \"{folder}\": {reason}")]
+    Rules { folder: PathBuf, reason: String },
+
     #[error("the tokenizer could not encode the note")]
     Tokenize,
 

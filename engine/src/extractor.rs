@@ -11,13 +11,15 @@
 //! run each note's windows on their own, and a note gives the same entities alone or in a batch.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::char_offsets::CharCursor;
 use crate::classify::TokenClassifier;
-use crate::context::{Assertion, AssertionRules, NoteContext};
+use crate::context::{annotate, Assertion};
 use crate::decode::{decode_spans, Span, WordTag};
 use crate::labels::LabelScheme;
 use crate::model::ModelInfo;
+use crate::rules::ClinicalRules;
 use crate::tokenize::{NoteTokenizer, TokenizedNote};
 use crate::window::{owner, plan_windows};
 use crate::{Entity, Error, Result};
@@ -64,6 +66,8 @@ pub struct Extractor {
     labels: LabelScheme,
     windows: WindowConfig,
     info: ModelInfo,
+    /// Decide each entity's assertion status (the built-in rules unless a site set its own).
+    rules: Arc<ClinicalRules>,
 }
 
 /// The tag a token's window gave it: label index and its probability.
@@ -101,7 +105,13 @@ impl Extractor {
             labels,
             windows,
             info,
+            rules: ClinicalRules::builtin(),
         }
+    }
+
+    /// The rules that decide assertion status from now on (a site's, see [`crate::rules`]).
+    pub fn set_rules(&mut self, rules: Arc<ClinicalRules>) {
+        self.rules = rules;
     }
 
     pub fn info(&self) -> &ModelInfo {
@@ -260,14 +270,7 @@ impl Extractor {
             }
         });
         let mut entities = cut_mentions(note, decode_spans(words));
-        if !entities.is_empty() {
-            let context = NoteContext::new(note, AssertionRules::builtin());
-            for entity in &mut entities {
-                let chars = entity.start..entity.end;
-                entity.section = context.section(&chars);
-                entity.assertion = context.assertion(&chars);
-            }
-        }
+        annotate(note, &mut entities, &self.rules.assertion);
         entities
     }
 }

@@ -23,6 +23,7 @@ pub mod linking;
 pub mod manifest;
 pub mod model;
 pub mod posology;
+pub mod rules;
 pub mod runtime;
 pub mod tokenize;
 pub mod window;

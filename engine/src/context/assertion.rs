@@ -10,10 +10,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::sections::Section;
 use super::words::{phrase_words, Word};
+use crate::rules::ClinicalRules;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
@@ -130,41 +131,46 @@ struct Found {
 }
 
 impl AssertionRules {
-    /// The lexicon shipped with the engine.
+    /// The lexicon shipped with the engine (see [`crate::rules`]).
     pub fn builtin() -> &'static AssertionRules {
-        static RULES: OnceLock<AssertionRules> = OnceLock::new();
-        RULES.get_or_init(|| {
-            AssertionRules::parse(include_str!("assertion_rules.tsv"))
-                .expect("the shipped assertion rules parse")
-        })
+        static RULES: OnceLock<Arc<ClinicalRules>> = OnceLock::new();
+        &RULES.get_or_init(ClinicalRules::builtin).assertion
     }
 
     /// Reads `phrase<TAB>category<TAB>direction` lines; `#` starts a comment line.
     pub fn parse(tsv: &str) -> Result<AssertionRules, String> {
+        Self::parse_files(&[("assertion rules", tsv)])
+    }
+
+    /// Reads rule files given as (file name, text). Where two lines have the same phrase, the later
+    /// one wins, so that a site's file read after the built-in one replaces a trigger. An error
+    /// names the file and line.
+    pub fn parse_files(files: &[(&str, &str)]) -> Result<AssertionRules, String> {
         let mut by_first_word: HashMap<String, Vec<Rule>> = HashMap::new();
-        for (number, line) in tsv.lines().enumerate() {
-            if line.trim().is_empty() || line.starts_with('#') {
-                continue;
+        for (file, tsv) in files {
+            for (number, line) in tsv.lines().enumerate() {
+                if line.trim().is_empty() || line.starts_with('#') {
+                    continue;
+                }
+                let at = |problem: &str| format!("{file} line {}: {problem}", number + 1);
+                let fields: Vec<&str> = line.split('\t').collect();
+                let [phrase, category, direction] = fields[..] else {
+                    return Err(at("expected 3 tab-separated fields"));
+                };
+                let effect = effect(category, direction).map_err(|e| at(&e))?;
+                let words = phrase_words(phrase);
+                let Some(first) = words.first().cloned() else {
+                    return Err(at("empty phrase"));
+                };
+                by_first_word
+                    .entry(first)
+                    .or_default()
+                    .push(Rule { words, effect });
             }
-            let fields: Vec<&str> = line.split('\t').collect();
-            let [phrase, category, direction] = fields[..] else {
-                return Err(format!(
-                    "line {}: expected 3 tab-separated fields",
-                    number + 1
-                ));
-            };
-            let effect =
-                effect(category, direction).map_err(|e| format!("line {}: {e}", number + 1))?;
-            let words = phrase_words(phrase);
-            let Some(first) = words.first().cloned() else {
-                return Err(format!("line {}: empty phrase", number + 1));
-            };
-            by_first_word
-                .entry(first)
-                .or_default()
-                .push(Rule { words, effect });
         }
         for rules in by_first_word.values_mut() {
+            // Later lines first among phrases of one length (the sort is stable), longest first.
+            rules.reverse();
             rules.sort_by_key(|rule| std::cmp::Reverse(rule.words.len()));
         }
         Ok(AssertionRules { by_first_word })

@@ -18,6 +18,8 @@ pub use sections::Section;
 use sections::Heading;
 use words::Word;
 
+use crate::Entity;
+
 /// Character ranges of a note's sentences, as assertion scopes see them: section headings stand
 /// apart from the text around them.
 pub fn sentence_ranges(text: &str) -> Vec<Range<usize>> {
@@ -31,6 +33,20 @@ fn sentences_between(text: &str, headings: &[Heading]) -> Vec<Range<usize>> {
         .flat_map(|h| [h.chars.start, h.chars.end])
         .collect();
     sentences::sentences(text, &breaks)
+}
+
+/// Sets each entity's section and assertion status by `rules`: what the extractor does for every
+/// note, and what a session with its own rules does again to entities found elsewhere.
+pub fn annotate(note: &str, entities: &mut [Entity], rules: &AssertionRules) {
+    if entities.is_empty() {
+        return;
+    }
+    let context = NoteContext::new(note, rules);
+    for entity in entities {
+        let chars = entity.start..entity.end;
+        entity.section = context.section(&chars);
+        entity.assertion = context.assertion(&chars);
+    }
 }
 
 /// A note split into words, sentences and sections, ready to answer for any entity of it.

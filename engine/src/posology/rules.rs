@@ -146,19 +146,13 @@ pub const FILES: [&str; 5] = [
 ];
 
 impl PosologyRules {
-    /// The rules shipped with the engine.
+    /// The rules shipped with the engine (see [`crate::rules`]).
     pub fn builtin() -> &'static PosologyRules {
-        static RULES: std::sync::OnceLock<PosologyRules> = std::sync::OnceLock::new();
-        RULES.get_or_init(|| {
-            PosologyRules::parse(&[
-                ("routes.tsv", include_str!("routes.tsv")),
-                ("frequencies.tsv", include_str!("frequencies.tsv")),
-                ("units.tsv", include_str!("units.tsv")),
-                ("forms.tsv", include_str!("forms.tsv")),
-                ("durations.tsv", include_str!("durations.tsv")),
-            ])
-            .expect("the shipped medication attribute rules parse")
-        })
+        static RULES: std::sync::OnceLock<std::sync::Arc<crate::rules::ClinicalRules>> =
+            std::sync::OnceLock::new();
+        &RULES
+            .get_or_init(crate::rules::ClinicalRules::builtin)
+            .posology
     }
 
     /// Reads the rule files, given as (file name, text); a file may appear more than once (a site's
