@@ -167,7 +167,8 @@ impl PosologyRules {
         };
         for (file, text) in files {
             for (number, line) in text.lines().enumerate() {
-                if line.trim().is_empty() || line.starts_with('#') {
+                // A phrase may start with '#' (a number), so a comment is a '#' line without a tab.
+                if line.trim().is_empty() || (line.starts_with('#') && !line.contains('\t')) {
                     continue;
                 }
                 let fields: Vec<&str> = line.split('\t').map(str::trim).collect();

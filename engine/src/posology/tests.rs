@@ -259,3 +259,31 @@ fn nothing_crosses_a_sentence_end() {
         Some(2.0)
     );
 }
+
+#[test]
+fn counted_frequencies_and_note_wordings_of_the_note_attribute_set() {
+    let note = "She is taking Econopred 8 times a day and Fragmin one time a day.";
+    let found = attributes(note, &["Econopred", "Fragmin"]);
+    assert_eq!(text(note, &found[0].frequency), "8 times a day");
+    assert_eq!(
+        found[0].frequency.as_ref().unwrap().value.per_day,
+        Some(8.0)
+    );
+    assert_eq!(text(note, &found[1].frequency), "one time a day");
+    let note = "Motrin 400 mg q.6h. as needed for pain. Lupron q. three months. Humalog 10 units a.c.";
+    let found = attributes(note, &["Motrin", "Lupron", "Humalog"]);
+    assert_eq!(text(note, &found[0].frequency), "q.6h. as needed");
+    assert!(found[0].frequency.as_ref().unwrap().value.as_needed);
+    assert_eq!(text(note, &found[1].frequency), "q. three months");
+    assert_eq!(found[2].frequency.as_ref().unwrap().value.per_day, None);
+    assert_eq!(found[2].daily_dose, None);
+    let note = "Nystatin swish and swallow. Pedialyte through the J-tube.";
+    let found = attributes(note, &["Nystatin", "Pedialyte"]);
+    assert_eq!(found[0].route.as_ref().unwrap().value, "oral");
+    assert_eq!(text(note, &found[1].route), "through the J-tube");
+    let note = "dobutamine 30 mcg/kg per minute; potassium chloride 20 mEq/L";
+    let found = attributes(note, &["dobutamine", "potassium chloride"]);
+    assert_eq!(text(note, &found[0].strength), "30 mcg/kg per minute");
+    assert_eq!(found[0].daily_dose, None);
+    assert_eq!(text(note, &found[1].strength), "20 mEq/L");
+}

@@ -112,7 +112,16 @@ pub fn tokens(text: &str, offset: usize) -> Vec<Token> {
             continue;
         }
         at += 1;
-        let kind = if c == '.' && characters.get(at).is_none_or(|next| next.is_whitespace()) {
+        // A full stop ends the sentence unless the text carries on in lower case ("q.6h. as needed",
+        // "q. three months"), as the engine's sentence splitter reads it too.
+        let carries_on = characters[at..]
+            .iter()
+            .find(|c| !c.is_whitespace())
+            .is_some_and(|c| c.is_lowercase());
+        let kind = if c == '.'
+            && characters.get(at).is_none_or(|next| next.is_whitespace())
+            && !carries_on
+        {
             TokenKind::SentenceEnd
         } else {
             TokenKind::Punct(c)

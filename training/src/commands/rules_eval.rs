@@ -3,16 +3,24 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use clinical_ner_training::{assertion_eval, attribute_eval};
+use clinical_ner_engine::posology::PosologyRules;
+use clinical_ner_training::{assertion_eval, attribute_eval, note_attribute_eval};
 
 use super::{DataDir, Outcome};
 
-/// Score the engine's medication attribute rules (strength, dose, route, frequency) on
-/// MACCROBAT's Dosage, Administration and Frequency spans of its gold medications.
+/// Score the engine's medication attribute rules (strength, dose, route, frequency, duration,
+/// daily dose) on MACCROBAT's Dosage, Administration and Frequency spans of its gold medications, or
+/// on a split of the team's note attribute set.
 #[derive(Args)]
 pub struct AttributeEvalArgs {
     #[command(flatten)]
     data: DataDir,
+    /// Score on the note attribute set's split instead (dev for every choice, test for the report).
+    #[arg(long, value_parser = ["dev", "test"])]
+    notes: Option<String>,
+    /// Misses listed per attribute with --notes.
+    #[arg(long, default_value_t = 0)]
+    misses: usize,
     /// Also write the scores as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -40,10 +48,25 @@ pub struct AssertionEvalArgs {
 }
 
 pub fn attribute_eval(args: AttributeEvalArgs) -> Outcome {
-    let report = attribute_eval::evaluate_maccrobat(&args.data.data_dir)?;
-    print!("{}", report.markdown());
+    let (markdown, json) = match &args.notes {
+        Some(split) => {
+            let rules = PosologyRules::builtin();
+            let report =
+                note_attribute_eval::evaluate(&note_attribute_eval::set_dir(), split, rules)?;
+            let misses = report.misses_markdown(args.misses);
+            (
+                report.markdown() + &misses,
+                serde_json::to_string_pretty(&report)?,
+            )
+        }
+        None => {
+            let report = attribute_eval::evaluate_maccrobat(&args.data.data_dir)?;
+            (report.markdown(), serde_json::to_string_pretty(&report)?)
+        }
+    };
+    print!("{markdown}");
     if let Some(path) = &args.json {
-        std::fs::write(path, serde_json::to_string_pretty(&report)?)?;
+        std::fs::write(path, json)?;
     }
     Ok(())
 }
