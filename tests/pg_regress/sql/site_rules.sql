@@ -10,8 +10,7 @@
 SELECT mention, assertion FROM extract_entities(:'note') ORDER BY start_offset;
 SELECT mention, route FROM extract_medication_attributes(:'note') ORDER BY start_offset;
 SET clinical_ner.rules_path = :'good';
-SHOW clinical_ner.rules_path \gset
-SELECT :'clinical_ner.rules_path' = :'good' AS the_site_folder_is_set;
+SELECT current_setting('clinical_ner.rules_path') = :'good' AS the_site_folder_is_set;
 SELECT mention, assertion FROM extract_entities(:'note') ORDER BY start_offset;
 SELECT mention, route FROM extract_medication_attributes(:'note') ORDER BY start_offset;
 -- The stored form and the set-based call follow the same rules.
