@@ -27,7 +27,7 @@ pub enum Error {
 
     #[error("device \"{device}\" is not available: {reason}")]
     DeviceUnavailable {
-        device: &'static str,
+        device: crate::Device,
         reason: String,
     },
 

@@ -11,6 +11,7 @@
 //! run each note's windows on their own, and a note gives the same entities alone or in a batch.
 
 use std::ops::Range;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::char_offsets::CharCursor;
@@ -18,8 +19,8 @@ use crate::classify::TokenClassifier;
 use crate::context::{annotate, Assertion};
 use crate::decode::{decode_spans, Span, WordTag};
 use crate::labels::LabelScheme;
-use crate::model::ModelInfo;
 use crate::rules::ClinicalRules;
+use crate::runtime::Device;
 use crate::tokenize::{NoteTokenizer, TokenizedNote};
 use crate::window::{owner, plan_windows};
 use crate::{Entity, Error, Result};
@@ -53,12 +54,20 @@ impl WindowConfig {
     }
 }
 
-/// Windows per inference run on the CPU. Measured on 2 cores (docs/benchmarks.md): 8 windows run as
-/// fast as 32 and keep a backend's peak memory about 110 MB lower, the activations of 32 windows
-/// being what ONNX Runtime's arena holds on to.
-pub const CPU_BATCH_SIZE: usize = 8;
-/// Windows per inference run on a GPU, where large runs are what keeps it busy.
-pub const GPU_BATCH_SIZE: usize = 64;
+/// What a loaded model is, for listing it (and for the shared worker to tell sessions what it serves).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ModelInfo {
+    pub name: String,
+    pub version: String,
+    pub base_model: String,
+    pub folder: PathBuf,
+    /// SHA-256 of `model.onnx`.
+    pub sha256: String,
+    pub labels: Vec<String>,
+    /// The device inference actually runs on: `Cpu` or `Cuda`, never `Auto`.
+    pub device: Device,
+    pub max_sequence_length: usize,
+}
 
 pub struct Extractor {
     tokenizer: NoteTokenizer,

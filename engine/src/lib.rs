@@ -31,9 +31,9 @@ pub mod window;
 pub use context::{Assertion, Section};
 pub use entity::Entity;
 pub use error::Error;
-pub use extractor::{Extractor, WindowConfig};
+pub use extractor::{Extractor, ModelInfo, WindowConfig};
 pub use labels::EntityType;
-pub use model::{load_model, ModelInfo};
+pub use model::load_model;
 pub use runtime::{cpu_int8_instructions, Device, RuntimeOptions};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,33 +1,24 @@
 //! Loading a model folder: read every file once, check it against the manifest, and build an
 //! [`Extractor`]. Every failure names the file at fault.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ort::session::Session;
 use sha2::{Digest, Sha256};
 
 use crate::classify::{OnnxClassifier, SpecialTokenIds};
-use crate::extractor::{CPU_BATCH_SIZE, GPU_BATCH_SIZE};
 use crate::labels::LabelScheme;
 use crate::manifest::{Manifest, MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE};
 use crate::runtime::{self, Device, RuntimeOptions};
 use crate::tokenize::NoteTokenizer;
-use crate::{Error, Extractor, Result, WindowConfig};
+use crate::{Error, Extractor, ModelInfo, Result, WindowConfig};
 
-/// What a loaded model is, for listing it (and for the shared worker to tell sessions what it serves).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ModelInfo {
-    pub name: String,
-    pub version: String,
-    pub base_model: String,
-    pub folder: PathBuf,
-    /// SHA-256 of `model.onnx`.
-    pub sha256: String,
-    pub labels: Vec<String>,
-    /// The device inference actually runs on: `cpu` or `cuda`.
-    pub device: String,
-    pub max_sequence_length: usize,
-}
+/// Windows per inference run on the CPU. Measured on 2 cores (docs/benchmarks.md): 8 windows run as
+/// fast as 32 and keep a backend's peak memory about 110 MB lower, the activations of 32 windows
+/// being what ONNX Runtime's arena holds on to.
+const CPU_BATCH_SIZE: usize = 8;
+/// Windows per inference run on a GPU, where large runs are what keeps it busy.
+const GPU_BATCH_SIZE: usize = 64;
 
 pub fn load_model(folder: &Path, options: &RuntimeOptions) -> Result<Extractor> {
     let manifest_path = folder.join(MANIFEST_FILE);
@@ -72,13 +63,13 @@ pub fn load_model(folder: &Path, options: &RuntimeOptions) -> Result<Extractor> 
         folder: folder.to_path_buf(),
         sha256: manifest.sha256_of(MODEL_FILE).to_string(),
         labels: manifest.labels.clone(),
-        device: device.to_string(),
+        device,
         max_sequence_length: manifest.max_sequence_length,
     };
     let classifier = OnnxClassifier::new(session, special, labels.len());
     // Dynamic int8 quantisation scales activations per run, so its runs must not mix notes.
     let pool_notes = manifest.files[MODEL_FILE].precision.as_deref() != Some("int8");
-    let batch_size = if device == "cuda" {
+    let batch_size = if device == Device::Cuda {
         GPU_BATCH_SIZE
     } else {
         CPU_BATCH_SIZE
@@ -137,7 +128,7 @@ fn build_session(
     model: &[u8],
     options: &RuntimeOptions,
     path: &Path,
-) -> Result<(Session, &'static str)> {
+) -> Result<(Session, Device)> {
     let onnx_error = |e: ort::Error| Error::Onnx {
         path: path.to_path_buf(),
         reason: e.to_string(),
@@ -153,29 +144,29 @@ fn build_session(
             builder = builder
                 .with_execution_providers([runtime::cuda_provider()])
                 .map_err(|e| Error::DeviceUnavailable {
-                    device: "cuda",
+                    device: Device::Cuda,
                     reason: e.to_string(),
                 })?;
         }
         builder.commit_from_memory(model).map_err(onnx_error)
     };
     match options.device {
-        Device::Cpu => Ok((builder(false)?, "cpu")),
+        Device::Cpu => Ok((builder(false)?, Device::Cpu)),
         Device::Cuda => {
             if !runtime::cuda_available() {
                 return Err(Error::DeviceUnavailable {
-                    device: "cuda",
+                    device: Device::Cuda,
                     reason: format!(
                         "the ONNX Runtime library \"{}\" has no CUDA execution provider",
                         options.library.display()
                     ),
                 });
             }
-            Ok((builder(true)?, "cuda"))
+            Ok((builder(true)?, Device::Cuda))
         }
         Device::Auto => match runtime::cuda_available().then(|| builder(true)) {
-            Some(Ok(session)) => Ok((session, "cuda")),
-            _ => Ok((builder(false)?, "cpu")),
+            Some(Ok(session)) => Ok((session, Device::Cuda)),
+            _ => Ok((builder(false)?, Device::Cpu)),
         },
     }
 }

@@ -8,8 +8,10 @@ use ort::ep::{self, ExecutionProvider};
 
 use crate::{Error, Result};
 
-/// Where inference runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where inference runs: as asked (any of the three), and as found ([`crate::ModelInfo::device`]:
+/// never `Auto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Device {
     Cpu,
     /// The CUDA execution provider, or an error: never a silent CPU run.
@@ -25,6 +27,12 @@ impl Device {
             Device::Cuda => "cuda",
             Device::Auto => "auto",
         }
+    }
+}
+
+impl std::fmt::Display for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -14,7 +14,7 @@ use clinical_ner_engine::classify::TokenClassifier;
 use clinical_ner_engine::labels::LabelScheme;
 use clinical_ner_engine::manifest::Manifest;
 use clinical_ner_engine::tokenize::NoteTokenizer;
-use clinical_ner_engine::{Entity, Extractor, ModelInfo, WindowConfig};
+use clinical_ner_engine::{Device, Entity, Extractor, ModelInfo, WindowConfig};
 use proptest::prelude::*;
 
 struct HashedLabelsStandIn {
@@ -55,7 +55,7 @@ fn extractor(windows: WindowConfig) -> Extractor {
         folder,
         sha256: String::new(),
         labels: manifest.labels.clone(),
-        device: "none".to_string(),
+        device: Device::Cpu,
         max_sequence_length: windows.max_tokens + 2,
     };
     Extractor::new(

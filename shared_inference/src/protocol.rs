@@ -8,7 +8,7 @@ use std::io::{self, ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
 
 use clinical_ner_engine::linking::LinkedEntity;
-use clinical_ner_engine::{ModelInfo, RuntimeOptions};
+use clinical_ner_engine::{Device, ModelInfo, RuntimeOptions};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +23,7 @@ pub const MAX_FRAME_BYTES: usize = 2 << 30;
 pub struct ModelKey {
     pub folder: PathBuf,
     /// The device setting (`cpu`, `cuda` or `auto`), not the device that was found.
-    pub device: String,
+    pub device: Device,
     /// The ONNX Runtime library.
     pub library: PathBuf,
 }
@@ -32,7 +32,7 @@ impl ModelKey {
     pub fn new(folder: &Path, options: &RuntimeOptions) -> ModelKey {
         ModelKey {
             folder: folder.to_path_buf(),
-            device: options.device.as_str().to_string(),
+            device: options.device,
             library: options.library.clone(),
         }
     }
@@ -173,7 +173,7 @@ mod tests {
         let request = Request::Extract {
             model: ModelKey {
                 folder: "/models/a".into(),
-                device: "cpu".into(),
+                device: Device::Cpu,
                 library: "/lib/libonnxruntime.so".into(),
             },
             notes: vec!["Fièvre 😷".into(), String::new()],

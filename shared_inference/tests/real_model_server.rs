@@ -167,7 +167,7 @@ fn another_model_is_declined_so_that_the_session_runs_its_own() {
             ..key()
         },
         ModelKey {
-            device: "cuda".into(),
+            device: Device::Cuda,
             ..key()
         },
         ModelKey {

@@ -270,7 +270,8 @@ fn counted_frequencies_and_note_wordings_of_the_note_attribute_set() {
         Some(8.0)
     );
     assert_eq!(text(note, &found[1].frequency), "one time a day");
-    let note = "Motrin 400 mg q.6h. as needed for pain. Lupron q. three months. Humalog 10 units a.c.";
+    let note =
+        "Motrin 400 mg q.6h. as needed for pain. Lupron q. three months. Humalog 10 units a.c.";
     let found = attributes(note, &["Motrin", "Lupron", "Humalog"]);
     assert_eq!(text(note, &found[0].frequency), "q.6h. as needed");
     assert!(found[0].frequency.as_ref().unwrap().value.as_needed);
