@@ -177,7 +177,8 @@ def test_site_notes_take_the_union_of_their_teachers_and_hold_out_a_stable_slice
 
 def test_fp32_copy_of_the_shipped_model_labels_as_the_int8_file_does(tmp_path):
     from clinical_ner_train import manifest
-    from clinical_ner_train.__main__ import REPOSITORY_ROOT, main
+    from clinical_ner_train.__main__ import main
+    from clinical_ner_train.commands.common import REPOSITORY_ROOT
 
     shipped = REPOSITORY_ROOT / "models" / "clinical-ner-minilm"
     out = tmp_path / "fp32"
