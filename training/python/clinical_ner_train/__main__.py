@@ -34,16 +34,16 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--smoke", action="store_true", help="tiny CI run into a temporary folder")
     build.add_argument("--epochs", type=float)
     build.add_argument("--max-steps", type=int)
-    compare = commands.add_parser("compare-students", help="short runs of training mixes and base encoders, "
+    comparing = commands.add_parser("compare-students", help="short runs of training mixes and base encoders, "
                                   "scored on the dev (or test) sets")
-    compare.add_argument("--max-steps", type=int, default=100)
-    compare.add_argument("--dev-documents", type=int, default=200, help="documents per dev set")
-    compare.add_argument("--mix", nargs="+", help="training mixes (training/src/training_mix.rs); default: every "
+    comparing.add_argument("--max-steps", type=int, default=100)
+    comparing.add_argument("--dev-documents", type=int, default=200, help="documents per dev set")
+    comparing.add_argument("--mix", nargs="+", help="training mixes (training/src/training_mix.rs); default: every "
                          "mix the data allows")
-    compare.add_argument("--base", nargs="+", help="base checkpoint folders (default: all-MiniLM-L6-v2)")
-    compare.add_argument("--on", choices=("dev", "test"), default="dev")
-    compare.add_argument("--teacher-dataset", help="teacher-labelled notes for the teacher mixes")
-    compare.add_argument("--json", help="also write the scores here, after each student")
+    comparing.add_argument("--base", nargs="+", help="base checkpoint folders (default: all-MiniLM-L6-v2)")
+    comparing.add_argument("--on", choices=("dev", "test"), default="dev")
+    comparing.add_argument("--teacher-dataset", help="teacher-labelled notes for the teacher mixes")
+    comparing.add_argument("--json", help="also write the scores here, after each student")
     report = commands.add_parser("distillation-report", help="tables and plots of scripts/distill.sh's results")
     report.add_argument("--work", required=True, help="the pipeline's work folder")
     report.add_argument("--out", required=True, help="Markdown file to write; plots go beside it")
@@ -87,12 +87,12 @@ def main(argv: list[str] | None = None) -> int:
     study.add_argument("--markdown", required=True, help="table to write; .json and .png go beside it")
     study.add_argument("--steps", type=int, default=200, help="training steps of a local model")
     study.add_argument("--base", help="Hugging Face BERT-family checkpoint folder (default: all-MiniLM-L6-v2)")
-    fp32 = commands.add_parser("fp32", help="an fp32 copy of an int8 model folder (for a GPU, and for "
+    copying = commands.add_parser("fp32", help="an fp32 copy of an int8 model folder (for a GPU, and for "
                                "batches that pool notes), rebuilt from its ONNX file and checked against it")
-    fp32.add_argument("--model", required=True, help="the int8 model folder")
-    fp32.add_argument("--out", required=True, help="model folder to write")
-    fp32.add_argument("--name", help="model name in the new manifest (default: the old name + -fp32)")
-    fp32.add_argument("--base", help="the architecture's Hugging Face checkpoint (default: all-MiniLM-L6-v2)")
+    copying.add_argument("--model", required=True, help="the int8 model folder")
+    copying.add_argument("--out", required=True, help="model folder to write")
+    copying.add_argument("--name", help="model name in the new manifest (default: the old name + -fp32)")
+    copying.add_argument("--base", help="the architecture's Hugging Face checkpoint (default: all-MiniLM-L6-v2)")
     diagnosing = commands.add_parser("diagnose", help="where a type's gold words go, and a bias on its logits "
                                      "swept over corpora (chosen on the -dev sets)")
     diagnosing.add_argument("--model", required=True, help="the model folder")
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     rescoring = commands.add_parser("rescore", help="a model folder's manifest metrics recomputed through the "
                                     "engine, with a table of what moved")
     rescoring.add_argument("--model", required=True, help="the model folder")
-    for command in (build, compare, domain, adapting, study, fp32, diagnosing, rescoring):
+    for command in (build, comparing, domain, adapting, study, copying, diagnosing, rescoring):
         command.add_argument("--data-dir", default=str(common.DEFAULT_DATA_DIR))
         command.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
