@@ -49,11 +49,8 @@ fn entities_of_many(notes: &[&str], with_codes: bool) -> Vec<Vec<LinkedEntity>> 
         // The worker decides assertion status by the built-in rules; a site's are the session's.
         if let Some(rules) = backend_rules::site_rules() {
             for (note, found) in notes.iter().zip(&mut entities) {
-                let mut plain: Vec<Entity> = found.iter().map(|l| l.entity.clone()).collect();
-                annotate(note, &mut plain, &rules.assertion);
-                for (linked, entity) in found.iter_mut().zip(plain) {
-                    linked.entity = entity;
-                }
+                let entities = found.iter_mut().map(|linked| &mut linked.entity);
+                annotate(note, entities, &rules.assertion);
             }
         }
         (entities, linked)

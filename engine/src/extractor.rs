@@ -279,7 +279,7 @@ impl Extractor {
             }
         });
         let mut entities = cut_mentions(note, decode_spans(words));
-        annotate(note, &mut entities, &self.rules.assertion);
+        annotate(note, entities.iter_mut(), &self.rules.assertion);
         entities
     }
 }

@@ -37,12 +37,15 @@ pub struct ClinicalRules {
 impl ClinicalRules {
     /// The rules shipped with the engine.
     pub fn builtin() -> Arc<ClinicalRules> {
+        Self::shipped().clone()
+    }
+
+    /// The one parsed copy of the built-in rules, for the rule sets' own `builtin()`.
+    pub(crate) fn shipped() -> &'static Arc<ClinicalRules> {
         static RULES: OnceLock<Arc<ClinicalRules>> = OnceLock::new();
-        RULES
-            .get_or_init(|| {
-                Arc::new(Self::parse(&BUILTIN).expect("the shipped clinical rules parse"))
-            })
-            .clone()
+        RULES.get_or_init(|| {
+            Arc::new(Self::parse(&BUILTIN).expect("the shipped clinical rules parse"))
+        })
     }
 
     /// The built-in rules extended by the files in a site's `folder` (see the module docs).

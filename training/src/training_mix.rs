@@ -13,14 +13,14 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use clinical_ner_engine::context::words::phrase_words;
 use clinical_ner_engine::EntityType::{self, Disease, Medication, Symptom};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::corpus::{resolve_overlaps, Corpus, Document, Span};
+use crate::corpus::{resolve_overlaps, CharText, Corpus, Document, Span};
 use crate::known_corpora;
-use crate::metrics::words;
 use crate::readers::{self, jsonl};
 use crate::teachers::dictionary::DictionaryTeacher;
 use crate::{Error, Result};
@@ -253,13 +253,11 @@ impl Guidelines {
             .documents
             .into_iter()
             .map(|mut document| {
-                let mentions: Vec<String> = document
-                    .spans
-                    .iter()
-                    .map(|s| mention(&document.text, s))
-                    .collect();
+                let chars = CharText::new(&document.text);
+                let mentions: Vec<&str> =
+                    document.spans.iter().map(|s| mention(&chars, s)).collect();
                 let mut spans = Vec::new();
-                for (span, mention) in document.spans.iter().zip(&mentions) {
+                for (span, &mention) in document.spans.iter().zip(&mentions) {
                     let lower = mention.to_lowercase();
                     if drops_chemicals
                         && span.entity_type == Medication
@@ -299,21 +297,16 @@ impl Guidelines {
     }
 }
 
-fn mention(text: &str, span: &Span) -> String {
-    text.chars()
-        .skip(span.start)
-        .take(span.end - span.start)
-        .collect()
+/// A span's text; corpus readers checked every span against its text.
+fn mention<'t>(chars: &CharText<'t>, span: &Span) -> &'t str {
+    chars
+        .slice(span.start, span.end)
+        .expect("a corpus span lies within its text")
 }
 
 /// A mention as its lower-case words joined by spaces, so that "Chest  pain" and "chest pain" meet.
 fn word_key(mention: &str) -> String {
-    let chars: Vec<char> = mention.chars().collect();
-    words(mention)
-        .into_iter()
-        .map(|w| chars[w].iter().collect::<String>().to_lowercase())
-        .collect::<Vec<_>>()
-        .join(" ")
+    phrase_words(mention).join(" ")
 }
 
 fn not_medications() -> Result<HashSet<String>> {
@@ -330,10 +323,9 @@ fn not_medications() -> Result<HashSet<String>> {
 fn note_gold_types(notes: &Corpus) -> HashMap<String, EntityType> {
     let mut seen: HashMap<String, (HashSet<EntityType>, usize)> = HashMap::new();
     for document in &notes.documents {
+        let chars = CharText::new(&document.text);
         for span in &document.spans {
-            let entry = seen
-                .entry(word_key(&mention(&document.text, span)))
-                .or_default();
+            let entry = seen.entry(word_key(mention(&chars, span))).or_default();
             entry.0.insert(span.entity_type);
             entry.1 += 1;
         }

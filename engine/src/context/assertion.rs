@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
-use std::sync::{Arc, OnceLock};
 
 use super::sections::Section;
 use super::words::{phrase_words, Word};
@@ -133,8 +132,7 @@ struct Found {
 impl AssertionRules {
     /// The lexicon shipped with the engine (see [`crate::rules`]).
     pub fn builtin() -> &'static AssertionRules {
-        static RULES: OnceLock<Arc<ClinicalRules>> = OnceLock::new();
-        &RULES.get_or_init(ClinicalRules::builtin).assertion
+        &ClinicalRules::shipped().assertion
     }
 
     /// Reads `phrase<TAB>category<TAB>direction` lines; `#` starts a comment line.

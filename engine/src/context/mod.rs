@@ -37,8 +37,13 @@ fn sentences_between(text: &str, headings: &[Heading]) -> Vec<Range<usize>> {
 
 /// Sets each entity's section and assertion status by `rules`: what the extractor does for every
 /// note, and what a session with its own rules does again to entities found elsewhere.
-pub fn annotate(note: &str, entities: &mut [Entity], rules: &AssertionRules) {
-    if entities.is_empty() {
+pub fn annotate<'e>(
+    note: &str,
+    entities: impl IntoIterator<Item = &'e mut Entity>,
+    rules: &AssertionRules,
+) {
+    let mut entities = entities.into_iter().peekable();
+    if entities.peek().is_none() {
         return;
     }
     let context = NoteContext::new(note, rules);

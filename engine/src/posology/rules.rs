@@ -148,11 +148,7 @@ pub const FILES: [&str; 5] = [
 impl PosologyRules {
     /// The rules shipped with the engine (see [`crate::rules`]).
     pub fn builtin() -> &'static PosologyRules {
-        static RULES: std::sync::OnceLock<std::sync::Arc<crate::rules::ClinicalRules>> =
-            std::sync::OnceLock::new();
-        &RULES
-            .get_or_init(crate::rules::ClinicalRules::builtin)
-            .posology
+        &crate::rules::ClinicalRules::shipped().posology
     }
 
     /// Reads the rule files, given as (file name, text); a file may appear more than once (a site's
