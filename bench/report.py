@@ -1,6 +1,8 @@
-"""docs/benchmarks.md and docs/benchmarks.png from the JSON lines bench/run.sh collects.
+"""docs/benchmarks.md and docs/benchmarks.png from the JSON lines bench/run.sh collects; with --gpu-results,
+the GPU section of docs/benchmarks.md and docs/benchmarks-gpu.png from those bench/gpu.sh collects.
 
-Every figure comes from one run of bench/run.sh on one machine; ratios are between paths of that run.
+Every figure comes from one run of bench/run.sh (or bench/gpu.sh) on one machine; ratios are between paths
+of that run.
 Compute share: the model's multiply-accumulates per processed token (windows overlap, so the engine
 processes more tokens than the notes hold) against the machine's estimated peak, from the core clock the
 engine example measured and the instruction set's width (AVX-512 VNNI for int8, AVX-512 FMA for fp32).
@@ -19,6 +21,9 @@ OPS_PER_CYCLE = {"int8": 2 * 64 * 2, "fp32": 2 * 16 * 2}
 
 
 HAND_WRITTEN = "<!-- Figures above are written by bench/report.py; text below this line is kept. -->"
+# The GPU figures come from another machine than the CPU ones, so they live in the kept part, between these.
+GPU_BEGIN = "<!-- GPU figures: written by bench/report.py --gpu-results; do not edit by hand. -->"
+GPU_END = "<!-- End of the GPU figures. -->"
 
 
 def flops_per_token(config: dict, sequence: int) -> float:
@@ -87,14 +92,101 @@ def precision_table(folder: Path) -> list[str]:
     return lines
 
 
+def gpu_section(rows: list[dict], source: str) -> list[str]:
+    machine = next(r for r in rows if r["path"] == "machine")
+    engine = [r for r in rows if r["path"] == "engine"]
+    on_device = [r for r in engine if r["build"] == "gpu"]
+    cpu = max((r for r in engine if r["precision"] == "int8"), key=lambda r: r["notes_per_s"])
+    best = max(on_device, key=lambda r: r["notes_per_s"])
+    mode = machine["mode"]
+    where = machine["gpu"] if mode == "cuda" else "no GPU: the script's CPU check (--device cpu), not GPU figures"
+    lines = [
+        "## On a GPU (`bench/gpu.sh`)", "",
+        f"Measured {machine.get('date', '?')} by `bench/gpu.sh run` ({source}) on {where}; "
+        f"CPU {machine['cpu']}, {machine['cores']} cores, {'with' if machine['avx512_vnni'] else 'without'} AVX-512 VNNI. "
+        f"{cpu['notes']} MTSamples transcriptions ({cpu['tokens']} tokens), the same as `bench/run.sh`'s. Each "
+        "configuration ran in a process of its own; peak GPU memory is the most in use during it, over the idle "
+        "level. Mention F1 holds the run's entities (type and span) against the CPU's fp32 entities of the same "
+        "notes.", "",
+        f"The CPU path of the same run (the shipped int8 model, {machine['cores']} cores): "
+        f"{cpu['notes_per_s']:.1f} notes/s at {cpu['notes_per_call']} notes per call. The best {mode} "
+        f"configuration, {best['precision']} with {best['batch_size']} windows per run and {best['notes_per_call']} "
+        f"notes per call, does {best['notes_per_s']:.0f} notes/s: {best['notes_per_s'] / cpu['notes_per_s']:.1f}x.",
+        "", "| model | windows per run | notes per call | notes/s | tokens/s | p50 ms/note | p95 ms/note | "
+            "peak GPU MiB | mention F1 vs CPU fp32 | notes differing |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in sorted(engine, key=lambda r: (r["build"], r["precision"], r["batch_size"], r["notes_per_call"])):
+        device = r["device"] if r["build"] == "gpu" else "CPU path"
+        peak = "-" if r.get("peak_gpu_mib") is None else f"{r['peak_gpu_mib']:.0f}"
+        f1 = f"{r['mention_f1_against_compared']:.4f}" if "mention_f1_against_compared" in r else "-"
+        differing = r.get("notes_differing_from_compared", "-")
+        lines.append(f"| {r['precision']} ({device}) | {r['batch_size']} | {r['notes_per_call']} | {r['notes_per_s']:.1f} | "
+                     f"{r['tokens_per_s']:.0f} | {r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {peak} | {f1} | {differing} |")
+    dev = {(r["set"], r["type"], r["precision"], r["build"] == "gpu"): r["token_f1"]
+           for r in rows if r["path"] == "dev F1"}
+    lines += ["", f"Token F1 on the development sets, through the engine (fp16 - fp32 on {mode}, in points):", "",
+              f"| set | type | fp32 (CPU) | fp32 ({mode}) | fp16 ({mode}) | fp16 - fp32 |", "|---|---|---:|---:|---:|---:|"]
+    for (name, kind, precision, gpu_build), f1 in dev.items():
+        if precision == "fp16":
+            fp32 = dev[(name, kind, "fp32", True)]
+            lines.append(f"| {name} | {kind} | {dev[(name, kind, 'fp32', False)]:.3f} | {fp32:.3f} | {f1:.3f} | "
+                         f"{100 * (f1 - fp32):+.2f} |")
+    for r in rows:
+        if r["path"] == "GPU memory exhausted":
+            lines += ["", f"GPU memory exhausted (the GPU filled to within 256 MiB, then the fp32 model at 256 "
+                          f"windows per run): {r['outcome']}, exit {r['exit']}: `{r['message']}`"]
+    return lines
+
+
+def write_gpu_section(results: Path, out: Path) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
+    block = "\n".join([GPU_BEGIN, *gpu_section(rows, results.name), GPU_END])
+    target = out / "benchmarks.md"
+    text = target.read_text()
+    if GPU_BEGIN in text:
+        head, _, rest = text.partition(GPU_BEGIN)
+        text = head + block + rest.partition(GPU_END)[2]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    target.write_text(text)
+
+    figure, axis = plt.subplots(figsize=(7, 4))
+    for precision in ("fp32", "fp16"):
+        for per_call in (1, 64):
+            points = sorted((r["batch_size"], r["notes_per_s"]) for r in rows if r["path"] == "engine"
+                            and r["build"] == "gpu" and r["precision"] == precision
+                            and r["notes_per_call"] == per_call)
+            if points:
+                axis.plot(*zip(*points), marker="o", label=f"{precision}, {per_call} note{'s' * (per_call > 1)} per call")
+    axis.set_xscale("log", base=2)
+    axis.set_xlabel("windows per inference run")
+    axis.set_ylabel("notes per second")
+    machine = next(r for r in rows if r["path"] == "machine")
+    axis.set_title(f"The engine on {machine['gpu'] or 'the CPU (script check)'}")
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(out / "benchmarks-gpu.png", dpi=120)
+    print(block)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--results", type=Path, required=True)
-    parser.add_argument("--config", type=Path, required=True, help="the model's Hugging Face config.json")
-    parser.add_argument("--max-sequence-length", type=int, required=True)
+    parser.add_argument("--results", type=Path)
+    parser.add_argument("--config", type=Path, help="the model's Hugging Face config.json")
+    parser.add_argument("--max-sequence-length", type=int)
     parser.add_argument("--f1", type=Path, help="folder of SET.int8.json / SET.fp32.json evaluate outputs")
+    parser.add_argument("--gpu-results", type=Path, help="bench/gpu.sh's results: rewrite the GPU section only")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
+    if args.gpu_results:
+        write_gpu_section(args.gpu_results, args.out)
+        return
+    if not (args.results and args.config and args.max_sequence_length):
+        parser.error("--results, --config and --max-sequence-length are needed without --gpu-results")
 
     measured = [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()]
     rows = median_of_rounds(measured)

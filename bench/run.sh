@@ -9,6 +9,7 @@
 # CHECKPOINT: the folder with the PyTorch weights (pytorch/) and fp32 ONNX (model.fp32.onnx) that the
 # shipped model was exported from; the first-model command in the model's manifest makes it.
 source "$(dirname "$0")/../scripts/common.sh"
+source "$ROOT/bench/notes.sh"
 ensure_python_env
 NOTES="${1:-500}"
 CHECKPOINT="${CHECKPOINT:-$ROOT/training/work/clinical-ner-minilm}"
@@ -28,16 +29,7 @@ mkdir -p "$WORK"
 : > "$RESULTS"
 
 step "the notes: the first $NOTES non-empty MTSamples transcriptions, and the fp32 twin of the shipped model"
-"$VENV/bin/python" - "$DATA_DIR/mtsamples/mtsamples.csv.gz" "$NOTES" "$WORK/notes.csv" <<'PY'
-import csv, gzip, sys
-source, limit, target = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-with gzip.open(source, "rt", newline="") as f:
-    notes = [row["transcription"] for row in csv.DictReader(f) if row["transcription"].strip()][:limit]
-with open(target, "w", newline="") as f:
-    writer = csv.writer(f)
-    writer.writerow(["id", "note"])
-    writer.writerows(enumerate(notes, 1))
-PY
+write_bench_notes "$NOTES" "$WORK/notes.csv"
 rm -rf "$WORK/fp32" && cp -r "$SHIPPED_MODEL" "$WORK/fp32" && cp "$CHECKPOINT/model.fp32.onnx" "$WORK/fp32/model.onnx"
 "$VENV/bin/python" - "$WORK/fp32" <<'PY'
 import hashlib, json, pathlib, sys

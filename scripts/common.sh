@@ -10,6 +10,10 @@ TOOLS="$ROOT/.tools"
 ORT_LIBRARY="$TOOLS/onnxruntime/libonnxruntime.so.$ONNXRUNTIME_VERSION"
 TOO_OLD_ONNXRUNTIME_VERSION="1.20.1"
 TOO_OLD_ORT_LIBRARY="$TOOLS/onnxruntime-too-old/libonnxruntime.so.$TOO_OLD_ONNXRUNTIME_VERSION"
+# The build with the CUDA execution provider (scripts/setup.sh --gpu): the newest onnxruntime-gpu on
+# the registry, built for CUDA 13 and cuDNN 9. Its providers are loaded from the library's own folder.
+GPU_ONNXRUNTIME_VERSION="1.31.1"
+GPU_ORT_LIBRARY="$TOOLS/onnxruntime-gpu/libonnxruntime.so.$GPU_ONNXRUNTIME_VERSION"
 VENV="$ROOT/.venv"
 SHIPPED_MODEL="$ROOT/models/clinical-ner-minilm"
 

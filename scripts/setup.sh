@@ -2,9 +2,22 @@
 # Installs what the extension needs on a fresh Debian 12 machine, builds the extension and installs
 # it, with ONNX Runtime and the shipped model, into the local PostgreSQL 15; with --with-python, also
 # the Python environment for training, benchmarks and the client tests (the test command asks for
-# it, the demo does not). Each step is skipped when already done, so running it again is cheap.
-#   scripts/setup.sh [--with-python]
+# it, the demo does not); with --gpu, also the ONNX Runtime build with the CUDA execution provider,
+# beside the CPU one (README, "On a GPU server"; the test command installs it too, to check that it
+# serves on the CPU and refuses CUDA clearly where there is none). Each step is skipped when already
+# done, so running it again is cheap.
+#   scripts/setup.sh [--with-python] [--gpu]
 source "$(dirname "$0")/common.sh"
+
+WITH_PYTHON=false
+WITH_GPU=false
+for option in "$@"; do
+    case "$option" in
+        --with-python) WITH_PYTHON=true ;;
+        --gpu) WITH_GPU=true ;;
+        *) echo "unknown option $option; the options: --with-python --gpu" >&2; exit 2 ;;
+    esac
+done
 
 install_system_packages() {
     # curl: scripts/llm-server.sh and scripts/distill.sh ask the local LLM server whether it is up;
@@ -31,23 +44,33 @@ init_pgrx() {
     cargo pgrx init --pg15 "$PG_CONFIG"
 }
 
-# fetch_onnxruntime VERSION LIBRARY: libonnxruntime.so.VERSION out of the onnxruntime wheel.
+# fetch_onnxruntime PACKAGE VERSION LIBRARY [PROVIDER...]: libonnxruntime.so.VERSION out of the
+# wheel PACKAGE==VERSION, with the execution-provider libraries named, into LIBRARY's folder.
 fetch_onnxruntime() {
-    local version="$1" library="$2" download
+    local package="$1" version="$2" library="$3" download provider
+    shift 3
     [ -f "$library" ] && return
-    step "ONNX Runtime $version from the onnxruntime wheel"
+    step "ONNX Runtime $version from the $package wheel"
     download="$(mktemp -d)"
     python3 -m pip download -q --no-deps --only-binary=:all: --platform manylinux_2_28_x86_64 \
-        --python-version 3.11 -d "$download" "onnxruntime==$version"
+        --python-version 3.11 -d "$download" "$package==$version"
     mkdir -p "$(dirname "$library")"
-    unzip -q -j -o "$download"/onnxruntime-*.whl "onnxruntime/capi/libonnxruntime.so.$version" -d "$(dirname "$library")"
+    # The library last: its presence is what says the step is done.
+    for provider in "$@"; do
+        unzip -q -j -o "$download"/*.whl "onnxruntime/capi/$provider" -d "$(dirname "$library")"
+    done
+    unzip -q -j -o "$download"/*.whl "onnxruntime/capi/libonnxruntime.so.$version" -d "$(dirname "$library")"
     rm -rf "$download"
 }
 
 install_onnxruntime() {
-    fetch_onnxruntime "$ONNXRUNTIME_VERSION" "$ORT_LIBRARY"
+    fetch_onnxruntime onnxruntime "$ONNXRUNTIME_VERSION" "$ORT_LIBRARY"
     # Only for the tests: a library too old for the engine must be a clear error, never a crash.
-    fetch_onnxruntime "$TOO_OLD_ONNXRUNTIME_VERSION" "$TOO_OLD_ORT_LIBRARY"
+    fetch_onnxruntime onnxruntime "$TOO_OLD_ONNXRUNTIME_VERSION" "$TOO_OLD_ORT_LIBRARY"
+    if $WITH_GPU; then
+        fetch_onnxruntime onnxruntime-gpu "$GPU_ONNXRUNTIME_VERSION" "$GPU_ORT_LIBRARY" \
+            libonnxruntime_providers_shared.so libonnxruntime_providers_cuda.so
+    fi
 }
 
 # The linking vocabulary is built here from the open vocabularies in the data folder, never shipped in
@@ -85,6 +108,13 @@ install_extension() {
     share="$("$PG_CONFIG" --sharedir)"
     # The extension's settings default to these paths (see src/settings.rs).
     install -D -m 0644 "$ORT_LIBRARY" "$pkglib/clinical_ner/onnxruntime/libonnxruntime.so"
+    if $WITH_GPU; then
+        # Under its versioned name, with its providers beside it, where ONNX Runtime looks for them.
+        local gpu_library
+        for gpu_library in "$GPU_ORT_LIBRARY" "$(dirname "$GPU_ORT_LIBRARY")"/libonnxruntime_providers_*.so; do
+            install -D -m 0644 "$gpu_library" "$pkglib/clinical_ner/onnxruntime-gpu/$(basename "$gpu_library")"
+        done
+    fi
     rm -rf "$share/clinical_ner/models/default"
     mkdir -p "$share/clinical_ner/models"
     cp -r "$SHIPPED_MODEL" "$share/clinical_ner/models/default"
@@ -103,5 +133,5 @@ install_system_packages
 install_cargo_pgrx
 init_pgrx
 install_onnxruntime
-if [ "${1:-}" = "--with-python" ]; then ensure_python_env; fi
+if $WITH_PYTHON; then ensure_python_env; fi
 install_extension

@@ -11,7 +11,8 @@
 #                                client phi training (all of them by default)
 source "$(dirname "$0")/common.sh"
 
-"$ROOT/scripts/setup.sh" --with-python
+# --gpu: the CUDA build of ONNX Runtime too, which the SQL tests load on this CPU (gpu_library).
+"$ROOT/scripts/setup.sh" --with-python --gpu
 
 SUITES=(rust sql faults memory multinode worker client phi training)
 for wanted in "$@"; do

@@ -55,7 +55,7 @@ fn hint(error: &Error) -> &'static str {
             "The model folder is damaged or mixes files of different models: reinstall the model folder."
         }
         Error::DeviceUnavailable { .. } => {
-            "Set clinical_ner.device to 'cpu', or to 'auto' to use a GPU only where one works."
+            "Set clinical_ner.device to 'cpu', or to 'auto' to use a GPU only where one works; CUDA needs the libraries that the README's GPU section lists."
         }
         Error::UnknownDevice(_) => "Use one of: cpu, cuda, auto.",
         Error::Vocabulary { .. } => {

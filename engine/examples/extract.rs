@@ -3,8 +3,9 @@
 //! Used to compare the engine's decoding with the training code's on the same notes.
 //!
 //! ```sh
-//! cargo run --release -p clinical_ner_engine --example extract -- MODEL_FOLDER ORT_LIBRARY < notes.jsonl
+//! cargo run --release -p clinical_ner_engine --example extract -- MODEL_FOLDER ORT_LIBRARY [DEVICE] < notes.jsonl
 //! ```
+//! DEVICE is `cpu` (the default), `cuda` or `auto`.
 
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
@@ -14,13 +15,20 @@ use serde_json::{json, Value};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.len() != 2 {
-        eprintln!("usage: extract MODEL_FOLDER ORT_LIBRARY < notes.jsonl > entities.jsonl");
+    if !(2..=3).contains(&args.len()) {
+        eprintln!("usage: extract MODEL_FOLDER ORT_LIBRARY [DEVICE] < notes.jsonl > entities.jsonl");
         std::process::exit(2);
     }
+    let device = args
+        .get(2)
+        .map_or(Ok(Device::Cpu), |name| name.parse::<Device>())
+        .unwrap_or_else(|e| {
+            eprintln!("{e}");
+            std::process::exit(2);
+        });
     let options = RuntimeOptions {
         library: PathBuf::from(&args[1]),
-        device: Device::Cpu,
+        device,
         intra_op_threads: 0,
     };
     let mut extractor = load_model(&PathBuf::from(&args[0]), &options).unwrap_or_else(|e| {

@@ -4,15 +4,19 @@
 //! ```sh
 //! cargo run --release -p clinical_ner_engine --example throughput -- \
 //!     --model MODEL_FOLDER --ort-library LIBONNXRUNTIME --notes NOTES.csv.gz [--limit 500] \
-//!     [--notes-per-call 1,64,256] [--batch-size 32] [--threads 0] [--json]
+//!     [--notes-per-call 1,64,256] [--batch-size 32] [--threads 0] [--device cpu] [--json] \
+//!     [--entities-out FILE] [--compare-to FILE]
 //! ```
+//! `--entities-out` writes the one-note-per-call entities (JSON lines, one note each), and
+//! `--compare-to` holds every configuration against such a file from another run: another device or
+//! precision of the same model (bench/gpu.sh compares CUDA with the CPU's fp32 this way).
 //! Every note is extracted once to warm up. Each configuration then extracts all notes, timed, and
 //! is checked against the one-note-per-call output: the entities may differ only where int8
 //! activations are quantised with a scale taken over the whole batch (see `docs/benchmarks.md`).
 //! Latency per note is the time of the call that returned it. Processed tokens count every window
 //! position the model computes, overlap included; compute figures use them.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -49,6 +53,12 @@ struct Args {
     /// One JSON object per configuration instead of a table.
     #[arg(long)]
     json: bool,
+    /// Write the one-note-per-call entities here.
+    #[arg(long)]
+    entities_out: Option<PathBuf>,
+    /// Entities written by `--entities-out` in another run, to count the notes that differ from them.
+    #[arg(long)]
+    compare_to: Option<PathBuf>,
 }
 
 fn main() {
@@ -82,6 +92,14 @@ fn main() {
         .iter()
         .map(|n| extractor.extract(n).expect("extraction"))
         .collect();
+    if let Some(path) = &args.entities_out {
+        write_mentions(path, &reference);
+    }
+    let compared = args.compare_to.as_ref().map(|path| {
+        let mentions = read_mentions(path);
+        assert_eq!(mentions.len(), notes.len(), "{} holds another number of notes", path.display());
+        mentions
+    });
     if !args.json {
         println!(
             "{} notes, {} tokens ({} processed with window overlap), model {} {} on {}, {} threads",
@@ -126,7 +144,7 @@ fn main() {
                 .zip(&reference)
                 .filter(|(a, b)| !same_mentions(a, b))
                 .count();
-            let figures = json!({
+            let mut figures = json!({
                 "path": "engine",
                 "notes_per_call": per_call,
                 "batch_size": batch_size,
@@ -144,6 +162,12 @@ fn main() {
                 "peak_rss_mb": peak_rss_mb(),
                 "clock_ghz": clock_ghz,
             });
+            if let Some(compared) = &compared {
+                let ours: Vec<Vec<Mention>> = results.iter().map(|r| mentions(r)).collect();
+                figures["notes_differing_from_compared"] =
+                    json!(ours.iter().zip(compared).filter(|(a, b)| a != b).count());
+                figures["mention_f1_against_compared"] = json!(mention_f1(&ours, compared));
+            }
             if args.json {
                 println!("{figures}");
             } else {
@@ -162,12 +186,50 @@ fn main() {
     }
 }
 
-/// Same spans and types; scores may move in the last digits.
+/// An entity's type and span: what two runs must agree on (scores may move in the last digits).
+type Mention = (String, usize, usize);
+
+fn mentions(entities: &[Entity]) -> Vec<Mention> {
+    entities
+        .iter()
+        .map(|e| (e.entity_type.as_str().to_owned(), e.start, e.end))
+        .collect()
+}
+
 fn same_mentions(a: &[Entity], b: &[Entity]) -> bool {
-    a.len() == b.len()
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| (x.entity_type, x.start, x.end) == (y.entity_type, y.start, y.end))
+    mentions(a) == mentions(b)
+}
+
+/// Strict F1 of one run's mentions against another's, over all notes.
+fn mention_f1(ours: &[Vec<Mention>], theirs: &[Vec<Mention>]) -> f64 {
+    let (mut shared, mut total) = (0usize, 0usize);
+    for (a, b) in ours.iter().zip(theirs) {
+        shared += a.iter().filter(|m| b.contains(m)).count();
+        total += a.len() + b.len();
+    }
+    if total == 0 {
+        1.0
+    } else {
+        2.0 * shared as f64 / total as f64
+    }
+}
+
+fn write_mentions(path: &PathBuf, notes: &[Vec<Entity>]) {
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(path).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display())),
+    );
+    for entities in notes {
+        serde_json::to_writer(&mut out, &mentions(entities)).expect("writes");
+        writeln!(out).expect("writes");
+    }
+}
+
+fn read_mentions(path: &PathBuf) -> Vec<Vec<Mention>> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a line written by --entities-out"))
+        .collect()
 }
 
 fn read_notes(path: &PathBuf, column: &str, limit: usize) -> Vec<String> {

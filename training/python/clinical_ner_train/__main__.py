@@ -8,6 +8,7 @@
         --site-labels drugbank.jsonl hpo.jsonl --out models/clinical-ner-site [--held-out CORPUS]
     python -m clinical_ner_train site-study --markdown training/work/site-study.md [--steps N]
     python -m clinical_ner_train fp32 --model models/clinical-ner-minilm --out models/clinical-ner-minilm-fp32
+    python -m clinical_ner_train fp16 --model models/clinical-ner-minilm-fp32 --out models/clinical-ner-minilm-fp16
     python -m clinical_ner_train rescore --model models/clinical-ner-minilm
     python -m clinical_ner_train diagnose --model models/clinical-ner-minilm --type symptom \
         --sets psytar-dev maccrobat2020-dev
@@ -23,7 +24,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .commands import (adaptation, common, compare, diagnosis, first_model, fp32, pretrain, rescore,
+from .commands import (adaptation, common, compare, diagnosis, first_model, precision, pretrain, rescore,
                        site_study)
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,6 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     copying.add_argument("--out", required=True, help="model folder to write")
     copying.add_argument("--name", help="model name in the new manifest (default: the old name + -fp32)")
     copying.add_argument("--base", help="the architecture's Hugging Face checkpoint (default: all-MiniLM-L6-v2)")
+    halving = commands.add_parser("fp16", help="an fp16 copy of an fp32 model folder (for CUDA), checked against "
+                                  "it on the parity sentences and on every dev set through the engine")
+    halving.add_argument("--model", required=True, help="the fp32 model folder")
+    halving.add_argument("--out", required=True, help="model folder to write")
+    halving.add_argument("--name", help="model name in the new manifest (default: the old name, -fp32 "
+                         "replaced by -fp16)")
+    halving.add_argument("--dev-documents", type=int, help="score only the first N documents of each dev set")
     diagnosing = commands.add_parser("diagnose", help="where a type's gold words go, and a bias on its logits "
                                      "swept over corpora (chosen on the -dev sets)")
     diagnosing.add_argument("--model", required=True, help="the model folder")
@@ -103,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     rescoring = commands.add_parser("rescore", help="a model folder's manifest metrics recomputed through the "
                                     "engine, with a table of what moved")
     rescoring.add_argument("--model", required=True, help="the model folder")
-    for command in (build, comparing, domain, adapting, study, copying, diagnosing, rescoring):
+    for command in (build, comparing, domain, adapting, study, copying, halving, diagnosing, rescoring):
         command.add_argument("--data-dir", default=str(common.DEFAULT_DATA_DIR))
         command.add_argument("--seed", type=int, default=13)
     args = parser.parse_args(argv)
@@ -120,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "site-study":
         return site_study.site_study(args)
     if args.command == "fp32":
-        return fp32.fp32_copy(args)
+        return precision.fp32_copy(args)
+    if args.command == "fp16":
+        return precision.fp16_copy(args)
     if args.command == "diagnose":
         return diagnosis.diagnose_type(args)
     if args.command == "rescore":

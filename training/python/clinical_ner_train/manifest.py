@@ -99,8 +99,8 @@ def check(folder: Path) -> dict:
         entry = manifest["files"].get(name)
         _require(isinstance(entry, dict) and (folder / name).is_file(), f"{name} missing")
         _require(entry["sha256"] == sha256(folder / name), f"{name} does not match its sha256")
-    _require(manifest["files"]["model.onnx"].get("precision") in ("int8", "fp32"),
-             "model.onnx precision must be int8 or fp32")
+    _require(manifest["files"]["model.onnx"].get("precision") in ("int8", "fp32", "fp16"),
+             "model.onnx precision must be int8, fp32 or fp16")
 
     tokenizer_json = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
     _require(tokenizer_json.get("padding") is None, "tokenizer.json must not pad")

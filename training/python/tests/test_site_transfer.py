@@ -175,7 +175,28 @@ def test_site_notes_take_the_union_of_their_teachers_and_hold_out_a_stable_slice
     assert {d.id for d in held_again} == {d.id for d in held}
 
 
-def test_fp32_copy_of_the_shipped_model_labels_as_the_int8_file_does(tmp_path):
+def test_fp16_parity_refuses_a_file_that_labels_words_otherwise(tmp_path, tokenizer):
+    model = tiny_classifier(tiny_base(tmp_path / "base"))
+    export.export_onnx(model, tmp_path / "model.fp32.onnx")
+    export.to_fp16(tmp_path / "model.fp32.onnx", tmp_path / "model.fp16.onnx")
+    sentences = [f"Patient {i} started aspirin and metformin for fever." for i in range(export.PARITY_SENTENCES)]
+    parity = export.check_fp16_parity(tmp_path / "model.fp32.onnx", tmp_path / "model.fp16.onnx", sentences,
+                                      tokenizer)
+    assert parity["word_label_agreement"] >= export.FP16_MIN_AGREEMENT
+    assert 0 < parity["max_abs_logit_difference"] < 0.01
+    assert (tmp_path / "model.fp16.onnx").stat().st_size < 0.6 * (tmp_path / "model.fp32.onnx").stat().st_size
+    # Another model's fp16 file is not a copy of this one: with its classifier negated, the best label of
+    # each word becomes its worst.
+    with torch.no_grad():
+        for parameter in model.classifier.parameters():
+            parameter.neg_()
+    export.export_onnx(model, tmp_path / "other.fp32.onnx")
+    export.to_fp16(tmp_path / "other.fp32.onnx", tmp_path / "other.fp16.onnx")
+    with pytest.raises(export.ParityError):
+        export.check_fp16_parity(tmp_path / "model.fp32.onnx", tmp_path / "other.fp16.onnx", sentences, tokenizer)
+
+
+def test_fp32_and_fp16_copies_of_the_shipped_model_label_as_the_int8_file_does(tmp_path):
     from clinical_ner_train import manifest
     from clinical_ner_train.__main__ import main
     from clinical_ner_train.commands.common import REPOSITORY_ROOT
@@ -189,3 +210,16 @@ def test_fp32_copy_of_the_shipped_model_labels_as_the_int8_file_does(tmp_path):
     assert copy["training"]["fp32_copy_of"]["word_agreement"] >= adapt.REBUILD_MIN_AGREEMENT
     # An fp32 folder cannot be copied again.
     assert main(["fp32", "--model", str(out), "--out", str(tmp_path / "again")]) == 2
+    # The fp16 copy, scored through the engine beside the fp32 one on a slice of every dev set.
+    half = tmp_path / "fp16"
+    assert main(["fp16", "--model", str(out), "--out", str(half), "--dev-documents", "5"]) == 0
+    copy16 = manifest.check(half)
+    assert copy16["files"]["model.onnx"]["precision"] == "fp16"
+    assert copy16["name"] == "clinical-ner-minilm-fp16"
+    checked = copy16["training"]["fp16_copy_of"]
+    assert checked["sha256"] == copy["files"]["model.onnx"]["sha256"]
+    assert checked["parity"]["word_label_agreement"] >= 0.99
+    assert set(checked["dev_token_f1_loss"]) == {f"{s} {t}" for s, types in copy16["metrics"].items() for t in types}
+    assert "mtsamples-gold-dev" in copy16["metrics"]
+    # fp16 is made from fp32 only.
+    assert main(["fp16", "--model", str(shipped), "--out", str(tmp_path / "from-int8")]) == 2
