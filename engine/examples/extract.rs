@@ -16,7 +16,9 @@ use serde_json::{json, Value};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if !(2..=3).contains(&args.len()) {
-        eprintln!("usage: extract MODEL_FOLDER ORT_LIBRARY [DEVICE] < notes.jsonl > entities.jsonl");
+        eprintln!(
+            "usage: extract MODEL_FOLDER ORT_LIBRARY [DEVICE] < notes.jsonl > entities.jsonl"
+        );
         std::process::exit(2);
     }
     let device = args

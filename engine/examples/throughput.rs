@@ -97,7 +97,12 @@ fn main() {
     }
     let compared = args.compare_to.as_ref().map(|path| {
         let mentions = read_mentions(path);
-        assert_eq!(mentions.len(), notes.len(), "{} holds another number of notes", path.display());
+        assert_eq!(
+            mentions.len(),
+            notes.len(),
+            "{} holds another number of notes",
+            path.display()
+        );
         mentions
     });
     if !args.json {
@@ -216,7 +221,8 @@ fn mention_f1(ours: &[Vec<Mention>], theirs: &[Vec<Mention>]) -> f64 {
 
 fn write_mentions(path: &PathBuf, notes: &[Vec<Entity>]) {
     let mut out = std::io::BufWriter::new(
-        std::fs::File::create(path).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display())),
+        std::fs::File::create(path)
+            .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display())),
     );
     for entities in notes {
         serde_json::to_writer(&mut out, &mentions(entities)).expect("writes");

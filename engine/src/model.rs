@@ -177,7 +177,10 @@ fn onnx_runtime_message(message: &str) -> String {
     const MARKER: &str = "[ONNXRuntimeError] : ";
     let words = match message.find(MARKER) {
         // After the marker come "code : status : " and then the message.
-        Some(at) => message[at + MARKER.len()..].splitn(3, " : ").nth(2).unwrap_or(message),
+        Some(at) => message[at + MARKER.len()..]
+            .splitn(3, " : ")
+            .nth(2)
+            .unwrap_or(message),
         None => message,
     };
     words.trim().to_string()
