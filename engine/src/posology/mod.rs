@@ -7,7 +7,8 @@
 //! number and a unit), a dose (a number and a form), a route, a frequency and a duration, in that
 //! order; words that join them ("and", "with", commas) are passed over, and reading stops after
 //! [`MAX_MISSES`] words in a row that are none of these. "then" (a taper) ends the first instruction.
-//! A route or a strength may also stand right before the mention ("IV Lasix", "10 mg of prednisolone").
+//! A route or a strength may also stand right before the mention ("IV Lasix", "10 mg of prednisolone"),
+//! and a route before a list of drugs is each one's ("intravenous Bactrim and erythromycin").
 //! The phrases are data files beside this module (routes, frequencies, units, forms, durations) in
 //! the format of the assertion rules, so a site can add its own abbreviations.
 //!
@@ -114,19 +115,23 @@ pub fn medication_attributes(
     // offsets in order, as the cursor wants them.
     let mut cursor = CharCursor::new(note);
     let mut previous_end = 0;
-    let before: Vec<MedicationAttributes> = medications
-        .iter()
-        .map(|mention| {
-            let start = previous_end.max(mention.start.saturating_sub(BEFORE_CHARS));
-            let end = mention.start.min(note_chars);
-            previous_end = previous_end.max(mention.end.min(note_chars));
-            if start < end {
-                just_before(&tokens(cursor.slice(start..end), start), rules)
-            } else {
-                MedicationAttributes::default()
+    let mut before: Vec<MedicationAttributes> = Vec::with_capacity(medications.len());
+    for mention in medications {
+        let start = previous_end.max(mention.start.saturating_sub(BEFORE_CHARS));
+        let end = mention.start.min(note_chars);
+        let mut found = MedicationAttributes::default();
+        if start < end {
+            let words = tokens(cursor.slice(start..end), start);
+            found = just_before(&words, rules);
+            // "intravenous Bactrim and erythromycin": a route before a list is every listed drug's.
+            let listed = start == previous_end && words.iter().all(Token::joins);
+            if found.route.is_none() && listed {
+                found.route = before.last().and_then(|previous| previous.route.clone());
             }
-        })
-        .collect();
+        }
+        previous_end = previous_end.max(mention.end.min(note_chars));
+        before.push(found);
+    }
     medications
         .iter()
         .enumerate()

@@ -224,6 +224,14 @@ fn a_route_right_before_the_mention() {
     assert_eq!(found[1].route.as_ref().unwrap().value, "oral");
     // Not a route word of the sentence before.
     assert_eq!(one("The line was IV. Then aspirin.", "aspirin").route, None);
+    // A route before a list is each listed drug's, and only a list's.
+    let listed = "Begin intravenous Bactrim and erythromycin, then oral prednisone.";
+    let found = attributes(listed, &["Bactrim", "erythromycin", "prednisone"]);
+    assert_eq!(text(listed, &found[1].route), "intravenous");
+    assert_eq!(found[1].route, found[0].route);
+    assert_eq!(text(listed, &found[2].route), "oral");
+    let apart = "Gave intravenous Bactrim, later erythromycin.";
+    assert_eq!(attributes(apart, &["Bactrim", "erythromycin"])[1].route, None);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 """Command line: build the model folder in one command, or compare training mixes on the dev sets.
 
     python -m clinical_ner_train first-model --out models/clinical-ner-minilm [--data-dir DIR] [--smoke]
-    python -m clinical_ner_train compare-students [--max-steps N] [--mix M ...] [--base DIR ...] [--on test]
+    python -m clinical_ner_train compare-students [--max-steps N] [--mix M ...] [--base DIR ...] [--on dev test]
     python -m clinical_ner_train distillation-report --work training/work/distill --out docs/distillation.md
     python -m clinical_ner_train domain-pretrain --out training/work/minilm-clinical [--max-steps N] [--smoke]
     python -m clinical_ner_train adapt --model models/clinical-ner-minilm --site-notes notes.jsonl \
@@ -42,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     comparing.add_argument("--mix", nargs="+", help="training mixes (training/src/training_mix.rs); default: every "
                          "mix the data allows")
     comparing.add_argument("--base", nargs="+", help="base checkpoint folders (default: all-MiniLM-L6-v2)")
-    comparing.add_argument("--on", choices=("dev", "test"), default="dev")
+    comparing.add_argument("--on", nargs="+", choices=("dev", "test"), default=["dev"],
+                           help="the sets to score each student on: dev (for choices), test (for the report), or both")
     comparing.add_argument("--teacher-dataset", help="teacher-labelled notes for the teacher mixes")
     comparing.add_argument("--json", help="also write the scores here, after each student")
     report = commands.add_parser("distillation-report", help="tables and plots of scripts/distill.sh's results")

@@ -13,7 +13,8 @@ log = common.log
 
 def compare_students(args) -> int:
     """Short runs of training mixes and base encoders, scored through the engine (fp32 ONNX). On the dev sets by
-    default (MACCROBAT stays unseen); `--on test` scores the held-out test sets, for a choice already made."""
+    default (MACCROBAT stays unseen); `--on test` scores the held-out test sets, for a choice already made, and
+    `--on dev test` both, each student trained once."""
     from .. import datasets, engine_scores
     from ..evaluate import subset
     from ..features import load_tokenizer
@@ -21,13 +22,10 @@ def compare_students(args) -> int:
 
     data_dir = Path(args.data_dir)
     teacher_dataset = Path(args.teacher_dataset) if args.teacher_dataset else None
-    scored = datasets.load(data_dir, dev_sets=args.on == "dev", test_sets=args.on == "test")
+    scored = datasets.load(data_dir, dev_sets="dev" in args.on, test_sets="test" in args.on)
     names = args.mix or [n for n, needs_teachers in scored.mixes.items() if teacher_dataset or not needs_teachers]
-    if args.on == "dev":
-        # Capped so that a comparison fits beside the full run's time budget.
-        sets = [subset(c, c.documents[:args.dev_documents]) for c in scored.dev]
-    else:
-        sets = scored.test
+    # The dev sets capped, so that a comparison fits beside the full run's time budget.
+    sets = [subset(c, c.documents[:args.dev_documents]) for c in scored.dev] + scored.test
     table: dict[str, dict] = {}
     for base_name in args.base or [None]:
         base = common.base_model(base_name)
