@@ -131,7 +131,7 @@ watch_gpu_memory() {
         nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits -lms 50 > "$WORK/memory.log" &
         WATCHER=$!
     else
-        kill "$WATCHER" 2>/dev/null; wait "$WATCHER" 2>/dev/null || true
+        kill "$WATCHER" 2>/dev/null || true; wait "$WATCHER" 2>/dev/null || true
         sort -n "$WORK/memory.log" | tail -1 | awk -v idle="$IDLE_MIB" '{print $1 - idle}'
     fi
 }
