@@ -95,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     copying.add_argument("--out", required=True, help="model folder to write")
     copying.add_argument("--name", help="model name in the new manifest (default: the old name + -fp32)")
     copying.add_argument("--base", help="the architecture's Hugging Face checkpoint (default: all-MiniLM-L6-v2)")
+    copying.add_argument("--checkpoint-out", help="also write the rebuilt PyTorch model here (pytorch/ and "
+                         "model.fp32.onnx, as first-model's work folder; bench/run.sh reads it)")
     halving = commands.add_parser("fp16", help="an fp16 copy of an fp32 model folder (for CUDA), checked against "
                                   "it on the parity sentences and on every dev set through the engine")
     halving.add_argument("--model", required=True, help="the fp32 model folder")

@@ -203,8 +203,11 @@ def test_fp32_and_fp16_copies_of_the_shipped_model_label_as_the_int8_file_does(t
 
     shipped = REPOSITORY_ROOT / "models" / "clinical-ner-minilm"
     out = tmp_path / "fp32"
-    assert main(["fp32", "--model", str(shipped), "--out", str(out)]) == 0
+    assert main(["fp32", "--model", str(shipped), "--out", str(out), "--checkpoint-out", str(tmp_path / "ckpt")]) == 0
     copy = manifest.check(out)
+    # The checkpoint layout bench/run.sh reads: the rebuilt PyTorch model and the same fp32 file.
+    assert (tmp_path / "ckpt" / "pytorch" / "config.json").is_file()
+    assert (tmp_path / "ckpt" / "model.fp32.onnx").read_bytes() == (out / "model.onnx").read_bytes()
     assert copy["files"]["model.onnx"]["precision"] == "fp32"
     assert copy["labels"] == json.loads((shipped / "manifest.json").read_text())["labels"]
     assert copy["training"]["fp32_copy_of"]["word_agreement"] >= adapt.REBUILD_MIN_AGREEMENT

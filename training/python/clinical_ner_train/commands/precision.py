@@ -35,6 +35,11 @@ def fp32_copy(args) -> int:
     agreement = adapt.check_rebuild(model, onnx_predictor(source / "model.onnx", common.THREADS), sentences, tokenizer)
     out.mkdir(parents=True, exist_ok=True)
     export.export_onnx(model, out / "model.onnx")
+    if args.checkpoint_out:
+        # The layout first-model leaves in its work folder, which bench/run.sh reads.
+        checkpoint = Path(args.checkpoint_out)
+        model.save_pretrained(checkpoint / "pytorch")
+        shutil.copyfile(out / "model.onnx", checkpoint / "model.fp32.onnx")
     copy = _copy_manifest(source, source_manifest, out, args.name or f"{source_manifest['name']}-fp32", "fp32",
                           "int8 ONNX for the CPU", "fp32 ONNX")
     copy["training"]["fp32_copy_of"] = {"sha256": source_manifest["files"]["model.onnx"]["sha256"],
