@@ -71,7 +71,7 @@ impl TokenClassifier for OnnxClassifier {
         }
         let shape = [batch, sequence];
         let failed = |e: ort::Error| Error::Inference {
-            reason: e.to_string(),
+            reason: crate::runtime::error_message(&e),
         };
         let mut inputs = vec![
             (

@@ -131,7 +131,7 @@ fn build_session(
 ) -> Result<(Session, Device)> {
     let onnx_error = |e: ort::Error| Error::Onnx {
         path: path.to_path_buf(),
-        reason: e.to_string(),
+        reason: runtime::error_message(&e),
     };
     let builder = |cuda: bool| -> Result<Session> {
         let mut builder = Session::builder(environment).map_err(onnx_error)?;
@@ -145,7 +145,7 @@ fn build_session(
                 .with_execution_providers([runtime::cuda_provider()])
                 .map_err(|e| Error::DeviceUnavailable {
                     device: Device::Cuda,
-                    reason: onnx_runtime_message(&e.to_string()),
+                    reason: runtime::error_message(&e),
                 })?;
         }
         builder.commit_from_memory(model).map_err(onnx_error)
@@ -171,21 +171,6 @@ fn build_session(
     }
 }
 
-/// ONNX Runtime's own words, without the source location and status code it puts before them
-/// ("/onnxruntime_src/...cc:2043 ... [ONNXRuntimeError] : 1 : FAIL : Failed to load library ...").
-fn onnx_runtime_message(message: &str) -> String {
-    const MARKER: &str = "[ONNXRuntimeError] : ";
-    let words = match message.find(MARKER) {
-        // After the marker come "code : status : " and then the message.
-        Some(at) => message[at + MARKER.len()..]
-            .splitn(3, " : ")
-            .nth(2)
-            .unwrap_or(message),
-        None => message,
-    };
-    words.trim().to_string()
-}
-
 fn check_output_labels(session: &Session, labels: usize, path: &Path) -> Result<()> {
     let output = session.outputs().first().ok_or_else(|| Error::Mismatch {
         path: path.to_path_buf(),
@@ -201,24 +186,5 @@ fn check_output_labels(session: &Session, labels: usize, path: &Path) -> Result<
             reason: format!("its output has {width} labels, the manifest lists {labels}"),
         }),
         _ => Ok(()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::onnx_runtime_message;
-
-    #[test]
-    fn onnx_runtime_messages_lose_their_source_location() {
-        let raw = "/onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:2043 onnxruntime::Provider& \
-                   onnxruntime::ProviderLibrary::Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load library \
-                   /x/libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared \
-                   object file: No such file or directory\n";
-        assert_eq!(
-            onnx_runtime_message(raw),
-            "Failed to load library /x/libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: \
-             cannot open shared object file: No such file or directory"
-        );
-        assert_eq!(onnx_runtime_message(" plain words\n"), "plain words");
     }
 }

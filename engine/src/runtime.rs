@@ -106,6 +106,27 @@ pub fn cuda_available() -> bool {
     ep::CUDA::is_available().unwrap_or(false)
 }
 
+/// What ONNX Runtime says went wrong, for an error message: its own words, without the source location
+/// and status code that some of its messages carry in front.
+pub(crate) fn error_message(error: &impl std::fmt::Display) -> String {
+    without_source_location(&error.to_string())
+}
+
+/// "/onnxruntime_src/...cc:2043 ... [ONNXRuntimeError] : 1 : FAIL : Failed to load library ..." becomes
+/// "Failed to load library ...".
+fn without_source_location(message: &str) -> String {
+    const MARKER: &str = "[ONNXRuntimeError] : ";
+    let words = match message.find(MARKER) {
+        // After the marker come "code : status : " and then the message.
+        Some(at) => message[at + MARKER.len()..]
+            .splitn(3, " : ")
+            .nth(2)
+            .unwrap_or(message),
+        None => message,
+    };
+    words.trim().to_string()
+}
+
 pub(crate) fn cuda_provider() -> ep::ExecutionProviderDispatch {
     ep::CUDA::default().build().error_on_failure()
 }
@@ -144,5 +165,24 @@ pub fn cpu_int8_instructions() -> &'static str {
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     {
         "unknown"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_source_location;
+
+    #[test]
+    fn onnx_runtime_messages_lose_their_source_location() {
+        let raw = "/onnxruntime_src/onnxruntime/core/session/provider_bridge_ort.cc:2043 onnxruntime::Provider& \
+                   onnxruntime::ProviderLibrary::Get() [ONNXRuntimeError] : 1 : FAIL : Failed to load library \
+                   /x/libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: cannot open shared \
+                   object file: No such file or directory\n";
+        assert_eq!(
+            without_source_location(raw),
+            "Failed to load library /x/libonnxruntime_providers_cuda.so with error: libcublasLt.so.13: \
+             cannot open shared object file: No such file or directory"
+        );
+        assert_eq!(without_source_location(" plain words\n"), "plain words");
     }
 }

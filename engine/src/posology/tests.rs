@@ -231,7 +231,10 @@ fn a_route_right_before_the_mention() {
     assert_eq!(found[1].route, found[0].route);
     assert_eq!(text(listed, &found[2].route), "oral");
     let apart = "Gave intravenous Bactrim, later erythromycin.";
-    assert_eq!(attributes(apart, &["Bactrim", "erythromycin"])[1].route, None);
+    assert_eq!(
+        attributes(apart, &["Bactrim", "erythromycin"])[1].route,
+        None
+    );
 }
 
 #[test]

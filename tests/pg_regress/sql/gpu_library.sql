@@ -4,8 +4,11 @@
 -- silent CPU run. ONNX Runtime is loaded once per backend, so each case starts a new connection.
 \set VERBOSITY default
 SELECT extract_entities_json('Metformin 500 mg PO BID for type 2 diabetes; denies chest pain.') AS cpu_entities \gset
-SELECT setting || '/clinical_ner/onnxruntime-gpu/libonnxruntime.so.1.31.1' AS gpu_library
-FROM pg_config WHERE name = 'PKGLIBDIR' \gset
+-- The versioned file that setup.sh installed there (scripts/common.sh names the version).
+SELECT folder || '/' || file AS gpu_library
+FROM (SELECT setting || '/clinical_ner/onnxruntime-gpu' AS folder FROM pg_config WHERE name = 'PKGLIBDIR') AS f,
+     pg_ls_dir(folder) AS file
+WHERE file LIKE 'libonnxruntime.so.%' \gset
 \c
 SET clinical_ner.onnxruntime_library = :'gpu_library';
 SET clinical_ner.device = 'cpu';

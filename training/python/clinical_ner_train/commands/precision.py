@@ -40,8 +40,9 @@ def fp32_copy(args) -> int:
         checkpoint = Path(args.checkpoint_out)
         model.save_pretrained(checkpoint / "pytorch")
         shutil.copyfile(out / "model.onnx", checkpoint / "model.fp32.onnx")
-    copy = _copy_manifest(source, source_manifest, out, args.name or f"{source_manifest['name']}-fp32", "fp32",
-                          "int8 ONNX for the CPU", "fp32 ONNX")
+    copy = _copy_tokenizer_and_manifest(source, source_manifest, out,
+                                        args.name or f"{source_manifest['name']}-fp32", "fp32",
+                                        "int8 ONNX for the CPU", "fp32 ONNX")
     copy["training"]["fp32_copy_of"] = {"sha256": source_manifest["files"]["model.onnx"]["sha256"],
                                         "word_agreement": round(agreement, 4)}
     _write_manifest(out, copy)
@@ -51,9 +52,10 @@ def fp32_copy(args) -> int:
 
 def fp16_copy(args) -> int:
     """An fp16 copy of an fp32 model folder, for CUDA: half the weights' bytes, and tensor-core arithmetic.
-    Checked twice on the CPU before it is written: the parity sentences (99% of words labelled as fp32
-    labels them), then every development set through the engine, each type's token F1 within half a
-    point of the fp32 folder's. `metrics` holds the fp16 model's own dev-set scores, measured so."""
+    Checked twice on the CPU: the parity sentences (99% of words labelled as fp32 labels them), then every
+    development set through the engine, each type's token F1 within half a point of the fp32 folder's. A copy
+    that fails either check is left without a manifest, so the engine refuses it. `metrics` holds the fp16
+    model's own dev-set scores, measured so."""
     from .. import datasets, engine_scores, export, manifest
     from ..evaluate import subset
     from ..features import load_tokenizer
@@ -70,8 +72,9 @@ def fp16_copy(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     export.to_fp16(source / "model.onnx", out / "model.onnx")
     parity = export.check_fp16_parity(source / "model.onnx", out / "model.onnx", sentences, tokenizer)
-    copy = _copy_manifest(source, source_manifest, out, args.name or _fp16_name(source_manifest["name"]), "fp16",
-                          "fp32 ONNX", "fp16 ONNX for CUDA")
+    copy = _copy_tokenizer_and_manifest(source, source_manifest, out,
+                                        args.name or _fp16_name(source_manifest["name"]), "fp16",
+                                        "fp32 ONNX", "fp16 ONNX for CUDA")
     _write_manifest(out, copy)
 
     dev_sets = known.dev if args.dev_documents is None else [
@@ -91,6 +94,8 @@ def fp16_copy(args) -> int:
     worst = max(losses, key=losses.get)
     log.info("fp16 token F1 against fp32 through the engine: %s", json.dumps(losses))
     if losses[worst] > MAX_TOKEN_F1_LOSS:
+        # Its manifest was written only so that the engine could score it.
+        (out / "manifest.json").unlink()
         log.error("fp16 loses %.1f points of token F1 on %s (at most %.1f allowed): %s is not fit to serve",
                   100 * losses[worst], worst, 100 * MAX_TOKEN_F1_LOSS, out)
         return 1
@@ -103,8 +108,10 @@ def _fp16_name(name: str) -> str:
     return f"{name.removesuffix('-fp32')}-fp16"
 
 
-def _copy_manifest(source: Path, source_manifest: dict, out: Path, name: str, precision: str, old_words: str,
-                   new_words: str) -> dict:
+def _copy_tokenizer_and_manifest(source: Path, source_manifest: dict, out: Path, name: str, precision: str,
+                                 old_words: str, new_words: str) -> dict:
+    """Copies the tokenizer into `out`; returns the source's manifest made over to `out`'s model file (to be
+    written by the caller)."""
     from .. import manifest
 
     shutil.copyfile(source / "tokenizer.json", out / "tokenizer.json")
