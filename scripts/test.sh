@@ -4,17 +4,17 @@
 # LLM server), the SQL regression tests and the fault and load tests
 # against the local cluster, large notes on a memory-limited cluster, the PHI check of the server log, and the Python training tests with
 # smoke runs (first model, domain pre-training, site adaptation), a coordinator with two shard clusters
-# (postgres_fdw), a cluster with the shared inference worker, and client tests from psycopg with the
+# (postgres_fdw), a Citus coordinator with two workers, a cluster with the shared inference worker, and client tests from psycopg with the
 # README's examples. Ends with one line:
 # "N passed, N failed" (suites).
-#   scripts/test.sh [SUITE...]   runs only the named suites: rust sql faults memory multinode worker
-#                                client phi training (all of them by default)
+#   scripts/test.sh [SUITE...]   runs only the named suites: rust sql faults memory multinode citus
+#                                worker client phi training (all of them by default)
 source "$(dirname "$0")/common.sh"
 
 # --gpu: the CUDA build of ONNX Runtime too, which the SQL tests load on this CPU (gpu_library).
 "$ROOT/scripts/setup.sh" --with-python --gpu
 
-SUITES=(rust sql faults memory multinode worker client phi training)
+SUITES=(rust sql faults memory multinode citus worker client phi training)
 for wanted in "$@"; do
     [[ " ${SUITES[*]} " == *" $wanted "* ]] || { echo "unknown suite $wanted; the suites: ${SUITES[*]}" >&2; exit 2; }
 done
@@ -59,7 +59,7 @@ client_tests() {
 
 no_phi_in_server_log() {
     local logs=("$CLUSTER_DIR/postgres.log") log
-    for log in "$CLUSTER_DIR"/shard*/postgres.log "$CLUSTER_DIR"/worker/postgres.log "$CLUSTER_DIR"/memory/postgres.log; do [ -f "$log" ] && logs+=("$log"); done
+    for log in "$CLUSTER_DIR"/shard*/postgres.log "$CLUSTER_DIR"/citus*/postgres.log "$CLUSTER_DIR"/worker/postgres.log "$CLUSTER_DIR"/memory/postgres.log; do [ -f "$log" ] && logs+=("$log"); done
     if grep -q "PHI-MARKER" "${logs[@]}"; then
         echo "note text reached a server log:" >&2
         grep -c "PHI-MARKER" "${logs[@]}" >&2
@@ -136,6 +136,7 @@ suite sql "SQL regression tests (pg_regress, real cluster)" sql_regression_tests
 suite faults "faults and load (terminate, SIGKILL, interrupted fills, DROP EXTENSION mid-fill, memory over 2,000 calls, 8 clients)" "$ROOT/tests/faults/run.sh" 20 2000
 suite memory "large notes on a cluster limited to 1 GiB per process (no crash, cancels in time, memory per byte)" "$ROOT/tests/faults/memory_limit.sh"
 suite multinode "multi-node: postgres_fdw coordinator and two shard clusters" "$ROOT/tests/multinode/run.sh"
+suite citus "Citus: a coordinator and two workers, distributed extraction and populate_entities with a cancel and a stopped node" "$ROOT/tests/citus/run.sh"
 suite worker "shared inference worker (its own cluster: same results, faults, restarts)" "$ROOT/tests/inference_worker/run.sh"
 suite client "client tests: psycopg against the cluster, and the README's examples as written" client_tests
 suite phi "PHI: server logs free of note text" no_phi_in_server_log

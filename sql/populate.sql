@@ -17,6 +17,13 @@
 -- fault is not the note's (a missing model, say) and the error stops the fill as before. Cancels are
 -- never caught.
 --
+-- A Citus distributed table is filled where its rows live: the procedure runs itself on each shard, on
+-- the node that holds it (Citus's master_run_on_worker, one new connection per shard), one shard per
+-- node at a time, so every node works at once. Each shard's fill is the plain fill above and records
+-- its own run on its node; the coordinator's run counts rows over all shards after each round. A node
+-- that fails or cannot be reached stops only its own shards: the others go on, and the call ends with
+-- an error naming the shards left, so that calling it again (once the node is back) fills the rest.
+--
 -- Progress is in the view clinical_ner_populate_progress and in NOTICEs: one when the run starts,
 -- one after the first batch, then one every few seconds.
 -- Everything runs with the caller's privileges: there is no SECURITY DEFINER here but the one
@@ -227,6 +234,51 @@ BEGIN
 END
 $$;
 
+-- The shards of a Citus distributed table, with the node that holds each, numbered within each node
+-- (a round takes one shard of every node); no rows for a table that is not Citus's, or without Citus.
+-- A table whose rows are copied on several nodes (a reference table, or shards with more than one
+-- placement) is refused: filling one copy would make the copies differ.
+CREATE FUNCTION clinical_ner_shard_placements(relation regclass)
+RETURNS TABLE (round bigint, shard text, node_host text, node_port integer)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- Two steps: the catalog of the second exists only where Citus is installed.
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p WHERE p.logicalrelid OPERATOR(pg_catalog.=) relation) THEN
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT FROM pg_catalog.pg_dist_partition AS p
+               WHERE p.logicalrelid OPERATOR(pg_catalog.=) relation AND p.repmodel OPERATOR(pg_catalog.=) 't') THEN
+        RAISE EXCEPTION '% is a Citus reference table: populate_entities fills distributed tables, shard by shard', relation
+            USING HINT = 'A reference table is copied to every node; fill it with one UPDATE ... SET entities = extract_entities_json(note) WHERE entities IS NULL.';
+    END IF;
+    IF EXISTS (SELECT FROM pg_catalog.pg_dist_shard AS s
+               LEFT JOIN pg_catalog.pg_dist_placement AS pl
+                   ON pl.shardid OPERATOR(pg_catalog.=) s.shardid AND pl.shardstate OPERATOR(pg_catalog.=) 1
+               WHERE s.logicalrelid OPERATOR(pg_catalog.=) relation
+               GROUP BY s.shardid
+               HAVING pg_catalog.count(pl.placementid) OPERATOR(pg_catalog.<>) 1) THEN
+        RAISE EXCEPTION 'the shards of % do not each have exactly one active placement: populate_entities fills one copy of each shard', relation
+            USING HINT = 'Fill a table with replicated shards with UPDATE ... SET entities = extract_entities_json(note) WHERE entities IS NULL.';
+    END IF;
+    RETURN QUERY
+        SELECT pg_catalog.row_number() OVER (PARTITION BY pl.groupid ORDER BY s.shardid),
+               pg_catalog.shard_name(s.logicalrelid, s.shardid, false),
+               CAST(n.nodename AS pg_catalog.text),
+               n.nodeport
+        FROM pg_catalog.pg_dist_shard AS s
+        JOIN pg_catalog.pg_dist_placement AS pl
+            ON pl.shardid OPERATOR(pg_catalog.=) s.shardid AND pl.shardstate OPERATOR(pg_catalog.=) 1
+        JOIN pg_catalog.pg_dist_node AS n
+            ON n.groupid OPERATOR(pg_catalog.=) pl.groupid AND n.noderole OPERATOR(pg_catalog.=) 'primary'
+        WHERE s.logicalrelid OPERATOR(pg_catalog.=) relation;
+END
+$$;
+
 CREATE PROCEDURE populate_entities(
     relation regclass,
     note_column name,
@@ -251,6 +303,20 @@ DECLARE
     unfilled text;  -- the FROM and WHERE of the rows still to fill
     entities_type pg_catalog.oid;
     batches bigint := 0;
+    -- A Citus distributed table: its shards, the node of each, and the round each is filled in.
+    shard_rounds bigint[];
+    shards text[];
+    shard_hosts text[];
+    shard_ports integer[];
+    round_shards integer[];  -- indexes into the arrays above
+    shard_command text;
+    outcome record;
+    unfilled_shards text[] := '{}';
+    counts_query text;
+    left_at_start bigint;
+    failed_at_start bigint;
+    left_now bigint;
+    failed_now bigint;
     dropped constant text := 'clinical_ner: the extension was dropped while populate_entities ran';
     dropped_hint constant text :=
         'Rows written so far are kept; after CREATE EXTENSION clinical_ner, call populate_entities again to fill the rest.';
@@ -290,6 +356,13 @@ BEGIN
                                            relation, entities_column);
     END IF;
 
+    SELECT pg_catalog.array_agg(p.round ORDER BY p.round, p.node_port, p.node_host, p.shard),
+           pg_catalog.array_agg(p.shard ORDER BY p.round, p.node_port, p.node_host, p.shard),
+           pg_catalog.array_agg(p.node_host ORDER BY p.round, p.node_port, p.node_host, p.shard),
+           pg_catalog.array_agg(p.node_port ORDER BY p.round, p.node_port, p.node_host, p.shard)
+    INTO shard_rounds, shards, shard_hosts, shard_ports
+    FROM @extschema@.clinical_ner_shard_placements(relation) AS p;
+
     unfilled := pg_catalog.format('FROM %1$s WHERE %3$I IS NULL AND %2$I IS NOT NULL',
                                   relation, note_column, entities_column);
     EXECUTE 'SELECT pg_catalog.count(*) ' OPERATOR(pg_catalog.||) unfilled INTO total;
@@ -303,67 +376,133 @@ BEGIN
     COMMIT;
     RAISE NOTICE 'populate_entities: run %, % rows to fill; progress in clinical_ner_populate_progress', run, total;
 
-    -- First the rows that were unfinished at the start, in physical order and found by TID, so that
-    -- the cost stays linear in the table; then any that this pass missed (inserted meanwhile, or moved
-    -- by a concurrent update), until a batch finds none. The listing query is kept across COMMIT.
-    --
-    -- Each batch transaction first locks the runs table: DROP EXTENSION then waits for the batch to
-    -- commit instead of removing the functions it calls, and once the extension has gone the lock says
-    -- so. The lock has to be taken here, not in clinical_ner_fill_batch: a call to a dropped function
-    -- fails with an internal error. PL/pgSQL cannot leave a FOR loop over a query and come back, so
-    -- the batch step appears twice, in the listing's loop and in the loop after it.
-    FOR listed IN EXECUTE 'SELECT tableoid AS table_oid, ctid AS row_id ' OPERATOR(pg_catalog.||) unfilled
-    LOOP
-        pending_oids := pending_oids OPERATOR(pg_catalog.||) listed.table_oid;
-        pending_ids := pending_ids OPERATOR(pg_catalog.||) listed.row_id;
-        CONTINUE WHEN pg_catalog.cardinality(pending_ids) OPERATOR(pg_catalog.<) batch_size;
-        BEGIN
-            LOCK TABLE @extschema@.clinical_ner_populate_runs IN ROW EXCLUSIVE MODE;
-        EXCEPTION WHEN undefined_table THEN
-            RAISE EXCEPTION USING MESSAGE = dropped, HINT = dropped_hint, ERRCODE = 'object_not_in_prerequisite_state';
-        END;
-        batch := @extschema@.clinical_ner_fill_batch(run, relation, note_column, entities_column,
-                                                    pending_oids, pending_ids, NULL, NULL, batch_size);
-        stuck_oids := stuck_oids OPERATOR(pg_catalog.||) batch.stuck_oids;
-        stuck_ids := stuck_ids OPERATOR(pg_catalog.||) batch.stuck_ids;
-        COMMIT;
-        pending_oids := '{}';
-        pending_ids := '{}';
-        batches := batches OPERATOR(pg_catalog.+) 1;
-        -- The first batch's figures at once (a batch can take tens of seconds), then every 5 s.
-        IF batches OPERATOR(pg_catalog.=) 1
-           OR pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) last_notice
-               OPERATOR(pg_catalog.>) CAST('5 seconds' AS pg_catalog.interval) THEN
-            SELECT r.rows_done AS done, r.rows_left AS left_to_do INTO progress
-            FROM @extschema@.clinical_ner_populate_runs AS r WHERE r.run_id OPERATOR(pg_catalog.=) run;
-            RAISE NOTICE 'populate_entities: % rows done, % left, % notes/s', progress.done, progress.left_to_do,
+    IF shards IS NOT NULL THEN
+        -- Citus: each round runs this procedure on one shard of every node at once, on the nodes
+        -- (CALL over a connection of its own, outside any transaction block, so that it commits
+        -- batch by batch there), then counts what is left over all shards for the progress view.
+        shard_command := pg_catalog.format('CALL %s.populate_entities(%%L, %L, %L, %s)',
+            (SELECT CAST(CAST(e.extnamespace AS pg_catalog.regnamespace) AS pg_catalog.text)
+             FROM pg_catalog.pg_extension AS e WHERE e.extname OPERATOR(pg_catalog.=) 'clinical_ner'),
+            note_column, entities_column, batch_size);
+        counts_query := pg_catalog.format(
+            'SELECT pg_catalog.count(*) FILTER (WHERE %3$I IS NULL AND %2$I IS NOT NULL),
+                    pg_catalog.count(*) FILTER (WHERE pg_catalog.jsonb_typeof(%3$I) OPERATOR(pg_catalog.=) ''object'')
+             FROM %1$s', relation, note_column, entities_column);
+        EXECUTE counts_query INTO left_at_start, failed_at_start;
+        left_now := left_at_start;
+        failed_now := failed_at_start;
+        FOR round_number IN 1 .. shard_rounds[pg_catalog.cardinality(shard_rounds)] LOOP
+            BEGIN
+                LOCK TABLE @extschema@.clinical_ner_populate_runs IN ROW EXCLUSIVE MODE;
+            EXCEPTION WHEN undefined_table THEN
+                RAISE EXCEPTION USING MESSAGE = dropped, HINT = dropped_hint, ERRCODE = 'object_not_in_prerequisite_state';
+            END;
+            SELECT pg_catalog.array_agg(i ORDER BY i) INTO round_shards
+            FROM pg_catalog.generate_subscripts(shard_rounds, 1) AS i
+            WHERE shard_rounds[i] OPERATOR(pg_catalog.=) round_number;
+            FOR outcome IN
+                SELECT r.success, r.result, round_shards[r.ordinality] AS i
+                FROM pg_catalog.master_run_on_worker(
+                         ARRAY(SELECT shard_hosts[i] FROM pg_catalog.unnest(round_shards) AS i),
+                         ARRAY(SELECT shard_ports[i] FROM pg_catalog.unnest(round_shards) AS i),
+                         ARRAY(SELECT pg_catalog.format(shard_command, shards[i]) FROM pg_catalog.unnest(round_shards) AS i),
+                         true) WITH ORDINALITY AS r
+            LOOP
+                CONTINUE WHEN outcome.success;
+                unfilled_shards := unfilled_shards OPERATOR(pg_catalog.||)
+                    pg_catalog.format('%s on %s:%s (%s)', shards[outcome.i], shard_hosts[outcome.i],
+                                      shard_ports[outcome.i], outcome.result);
+            END LOOP;
+            -- A node that is down fails the count: the figures then stay those of the last round.
+            BEGIN
+                EXECUTE counts_query INTO left_now, failed_now;
+            EXCEPTION WHEN OTHERS THEN
+                NULL;
+            END;
+            UPDATE @extschema@.clinical_ner_populate_runs AS r
+            SET rows_done = pg_catalog.int8larger(left_at_start OPERATOR(pg_catalog.-) left_now, 0),
+                rows_left = left_now,
+                rows_failed = pg_catalog.int8larger(failed_now OPERATOR(pg_catalog.-) failed_at_start, 0),
+                updated_at = pg_catalog.clock_timestamp()
+            WHERE r.run_id OPERATOR(pg_catalog.=) run
+            RETURNING r.rows_done AS done, r.rows_left AS left_to_do INTO progress;
+            COMMIT;
+            RAISE NOTICE 'populate_entities: % rows done, % left, % notes/s; round % of % over the shards',
+                progress.done, progress.left_to_do,
                 pg_catalog.round(CAST(CAST(progress.done AS pg_catalog.float8) OPERATOR(pg_catalog./)
                     pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started)
-                    AS pg_catalog.numeric), 1);
-            last_notice := pg_catalog.clock_timestamp();
+                    AS pg_catalog.numeric), 1),
+                round_number, shard_rounds[pg_catalog.cardinality(shard_rounds)];
+        END LOOP;
+        IF pg_catalog.cardinality(unfilled_shards) OPERATOR(pg_catalog.>) 0 THEN
+            RAISE EXCEPTION 'populate_entities: % of % shards of % were not filled: %',
+                pg_catalog.cardinality(unfilled_shards), pg_catalog.cardinality(shards), relation,
+                pg_catalog.array_to_string(unfilled_shards, '; ')
+                USING HINT = 'Rows written so far are kept. Call populate_entities again once the nodes are back: it fills only the rows left.';
         END IF;
-    END LOOP;
-    -- What is left of the listing, then the rows it missed, until a batch writes none.
-    LOOP
-        BEGIN
-            LOCK TABLE @extschema@.clinical_ner_populate_runs IN ROW EXCLUSIVE MODE;
-        EXCEPTION WHEN undefined_table THEN
-            RAISE EXCEPTION USING MESSAGE = dropped, HINT = dropped_hint, ERRCODE = 'object_not_in_prerequisite_state';
-        END;
-        IF pg_catalog.cardinality(pending_ids) OPERATOR(pg_catalog.>) 0 THEN
+    ELSE
+        -- First the rows that were unfinished at the start, in physical order and found by TID, so that
+        -- the cost stays linear in the table; then any that this pass missed (inserted meanwhile, or moved
+        -- by a concurrent update), until a batch finds none. The listing query is kept across COMMIT.
+        --
+        -- Each batch transaction first locks the runs table: DROP EXTENSION then waits for the batch to
+        -- commit instead of removing the functions it calls, and once the extension has gone the lock says
+        -- so. The lock has to be taken here, not in clinical_ner_fill_batch: a call to a dropped function
+        -- fails with an internal error. PL/pgSQL cannot leave a FOR loop over a query and come back, so
+        -- the batch step appears twice, in the listing's loop and in the loop after it.
+        FOR listed IN EXECUTE 'SELECT tableoid AS table_oid, ctid AS row_id ' OPERATOR(pg_catalog.||) unfilled
+        LOOP
+            pending_oids := pending_oids OPERATOR(pg_catalog.||) listed.table_oid;
+            pending_ids := pending_ids OPERATOR(pg_catalog.||) listed.row_id;
+            CONTINUE WHEN pg_catalog.cardinality(pending_ids) OPERATOR(pg_catalog.<) batch_size;
+            BEGIN
+                LOCK TABLE @extschema@.clinical_ner_populate_runs IN ROW EXCLUSIVE MODE;
+            EXCEPTION WHEN undefined_table THEN
+                RAISE EXCEPTION USING MESSAGE = dropped, HINT = dropped_hint, ERRCODE = 'object_not_in_prerequisite_state';
+            END;
             batch := @extschema@.clinical_ner_fill_batch(run, relation, note_column, entities_column,
                                                         pending_oids, pending_ids, NULL, NULL, batch_size);
+            stuck_oids := stuck_oids OPERATOR(pg_catalog.||) batch.stuck_oids;
+            stuck_ids := stuck_ids OPERATOR(pg_catalog.||) batch.stuck_ids;
+            COMMIT;
             pending_oids := '{}';
             pending_ids := '{}';
-        ELSE
-            batch := @extschema@.clinical_ner_fill_batch(run, relation, note_column, entities_column,
-                                                        NULL, NULL, stuck_oids, stuck_ids, batch_size);
-            EXIT WHEN batch.written OPERATOR(pg_catalog.=) 0;
-        END IF;
-        stuck_oids := stuck_oids OPERATOR(pg_catalog.||) batch.stuck_oids;
-        stuck_ids := stuck_ids OPERATOR(pg_catalog.||) batch.stuck_ids;
-        COMMIT;
-    END LOOP;
+            batches := batches OPERATOR(pg_catalog.+) 1;
+            -- The first batch's figures at once (a batch can take tens of seconds), then every 5 s.
+            IF batches OPERATOR(pg_catalog.=) 1
+               OR pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) last_notice
+                   OPERATOR(pg_catalog.>) CAST('5 seconds' AS pg_catalog.interval) THEN
+                SELECT r.rows_done AS done, r.rows_left AS left_to_do INTO progress
+                FROM @extschema@.clinical_ner_populate_runs AS r WHERE r.run_id OPERATOR(pg_catalog.=) run;
+                RAISE NOTICE 'populate_entities: % rows done, % left, % notes/s', progress.done, progress.left_to_do,
+                    pg_catalog.round(CAST(CAST(progress.done AS pg_catalog.float8) OPERATOR(pg_catalog./)
+                        pg_catalog.date_part('epoch', pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) started)
+                        AS pg_catalog.numeric), 1);
+                last_notice := pg_catalog.clock_timestamp();
+            END IF;
+        END LOOP;
+        -- What is left of the listing, then the rows it missed, until a batch writes none.
+        LOOP
+            BEGIN
+                LOCK TABLE @extschema@.clinical_ner_populate_runs IN ROW EXCLUSIVE MODE;
+            EXCEPTION WHEN undefined_table THEN
+                RAISE EXCEPTION USING MESSAGE = dropped, HINT = dropped_hint, ERRCODE = 'object_not_in_prerequisite_state';
+            END;
+            IF pg_catalog.cardinality(pending_ids) OPERATOR(pg_catalog.>) 0 THEN
+                batch := @extschema@.clinical_ner_fill_batch(run, relation, note_column, entities_column,
+                                                            pending_oids, pending_ids, NULL, NULL, batch_size);
+                pending_oids := '{}';
+                pending_ids := '{}';
+            ELSE
+                batch := @extschema@.clinical_ner_fill_batch(run, relation, note_column, entities_column,
+                                                            NULL, NULL, stuck_oids, stuck_ids, batch_size);
+                EXIT WHEN batch.written OPERATOR(pg_catalog.=) 0;
+            END IF;
+            stuck_oids := stuck_oids OPERATOR(pg_catalog.||) batch.stuck_oids;
+            stuck_ids := stuck_ids OPERATOR(pg_catalog.||) batch.stuck_ids;
+            COMMIT;
+        END LOOP;
+    END IF;
 
     EXECUTE 'SELECT pg_catalog.count(*) ' OPERATOR(pg_catalog.||) unfilled INTO total;
     UPDATE @extschema@.clinical_ner_populate_runs AS r

@@ -740,10 +740,3 @@ extension_sql_file!(
         clinical_ner_in_transaction_block
     ]
 );
-
-// The set-based calls under the single-note functions' names, as before 0.6.0, for one release.
-extension_sql_file!(
-    "../sql/deprecated.sql",
-    name = "deprecated",
-    requires = [extract_entities_json_of_many, extract_entities_of_many]
-);

@@ -22,12 +22,10 @@ def test_a_python_list_reaches_the_set_based_function(connect):
     assert rows == [(1, "aspirin", "present"), (3, "fever", "absent")]
 
 
-def test_the_old_set_based_names_still_work_with_a_typed_array(connect):
+def test_the_old_set_based_names_are_gone(connect):
     with connect() as connection:
-        (results,) = connection.execute("SELECT extract_entities_json(%s::text[])", [NOTES]).fetchone()
-        rows = connection.execute("SELECT note_index, mention FROM extract_entities(%s::text[])", [NOTES]).fetchall()
-    assert [len(r) if r is not None else None for r in results] == [1, None, 1]
-    assert rows == [(1, "aspirin"), (3, "fever")]
+        with pytest.raises(psycopg.errors.UndefinedFunction):
+            connection.execute("SELECT extract_entities_json(%s::text[])", [NOTES])
 
 
 def test_call_in_a_drivers_transaction_says_to_use_autocommit(connect):
