@@ -8,8 +8,8 @@
 #     (one connection per node at a time);
 #   - the same UPDATE with citus.max_adaptive_executor_pool_size = 1 (one connection per node);
 #   - Citus with the shared inference worker on each worker node, UPDATE and populate_entities.
-# For each: notes per second, and the peak memory of each worker node during the fill (the sum of PSS,
-# proportional set size, over the node's processes, sampled every 0.2 s). Prints each round and the
+# For each: notes per second, and the peak memory of a node that extracts during the fill (the sum of
+# PSS, proportional set size, over the node's processes; the mean of the two workers). Prints each round and the
 # medians.   Usage: bench/citus.sh [ROUNDS=3] [NOTES=200] [SHARDS=8]
 source "$(dirname "$0")/../scripts/citus.sh"
 source "$ROOT/bench/notes.sh"
@@ -20,42 +20,47 @@ FIGURES="$(mktemp)"
 trap 'stop_citus; rm -f "$FIGURES"' EXIT
 coordinator() { on_citus_node 0 "$@"; }
 
-# node_pss N: the sum of PSS over worker node N's processes, in kB.
+# node_pss N: the sum of PSS over node N's processes, in kB (one awk over them all: the sampler must
+# take little of the 2 cores it measures on).
 node_pss() {
-    local postmaster pid total=0
+    local postmaster
     postmaster="$(head -1 "$(citus_node_dir "$1")/data/postmaster.pid")"
-    for pid in "$postmaster" $(pgrep -P "$postmaster"); do
-        total=$((total + $(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)))
-    done
-    echo "$total"
+    awk '/^Pss:/ { total += $2 } END { print total + 0 }' \
+        $(for pid in "$postmaster" $(pgrep -P "$postmaster"); do echo "/proc/$pid/smaps_rollup"; done) 2>/dev/null
 }
 
 # measure LABEL SQL...: empties the column, runs the statements on the coordinator, and records notes
-# per second and each worker node's peak PSS while they ran.
+# per second and the peak memory of the nodes that extract (the workers; the coordinator for the
+# single node) while they ran, sampled every 0.5 s.
 measure() {
     local label="$1"; shift
-    local table=notes; [[ "$label" == single-node* ]] && table=single_node_notes
+    local table=notes nodes=(1 2)
+    [[ "$label" == single-node* ]] && { table=single_node_notes; nodes=(0); }
     coordinator -c "UPDATE $table SET entities = NULL" >/dev/null
     local peaks; peaks="$(mktemp)"
-    ( peak1=0; peak2=0
+    ( set +e  # a process that ends between listing and reading must not stop the sampler
+      declare -A peak
       while true; do
-          p1="$(node_pss 1)"; p2="$(node_pss 2)"
-          [ "$p1" -gt "$peak1" ] && peak1="$p1"; [ "$p2" -gt "$peak2" ] && peak2="$p2"
-          echo "$peak1 $peak2" > "$peaks"
-          sleep 0.2
+          for n in "${nodes[@]}"; do
+              pss="$(node_pss "$n")"
+              [ -n "$pss" ] && [ "$pss" -gt "${peak[$n]:-0}" ] && peak[$n]="$pss"
+          done
+          echo "${peak[@]}" > "$peaks"
+          sleep 0.5
       done ) &
-    local sampler=$! start end
-    start="$(date +%s.%N)"
-    local statement args=()
+    local sampler=$! start end statement args=()
     for statement in "$@"; do args+=(-c "$statement"); done
+    start="$(date +%s.%N)"
     coordinator -c "SET client_min_messages = warning" "${args[@]}" >/dev/null
     end="$(date +%s.%N)"
-    kill "$sampler"; wait "$sampler" 2>/dev/null || true
+    kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
     [ "$(coordinator -c "SELECT count(*) FROM $table WHERE entities IS NULL")" = 0 ] || { echo "$label left rows unfilled" >&2; exit 1; }
-    read -r peak1 peak2 < "$peaks"; rm -f "$peaks"
-    local rate; rate="$(awk -v n="$NOTES" -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", n / (e - s) }')"
+    local rate mean_peak
+    rate="$(awk -v n="$NOTES" -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", n / (e - s) }')"
+    mean_peak="$(awk '{ for (i = 1; i <= NF; i++) t += $i; printf "%d", t / NF / 1024 }' "$peaks")"
+    rm -f "$peaks"
     echo "notes-per-second $label $rate" | tee -a "$FIGURES"
-    echo "peak-MB-per-worker-node $label $(( (peak1 + peak2) / 2 / 1024 ))" | tee -a "$FIGURES"
+    echo "peak-MB-per-node $label $mean_peak" | tee -a "$FIGURES"
 }
 
 UPDATE_ALL="UPDATE notes SET entities = extract_entities_json(note) WHERE entities IS NULL"
@@ -106,9 +111,9 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 step "medians of $ROUNDS rounds ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores)"
-printf '| fill of %s notes | notes/s | peak MB per worker node (PSS) |\n|---|---:|---:|\n' "$NOTES"
+printf '| fill of %s notes | notes/s | peak MB per node that extracts (PSS) |\n|---|---:|---:|\n' "$NOTES"
 for label in single-node citus-update citus-update-pool-1 citus-populate citus-update-inference-worker citus-populate-inference-worker; do
     median() { awk -v k="$1" -v l="$label" '$1 == k && $2 == l { print $3 }' "$FIGURES" | sort -g |
                awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-    echo "| $label | $(median notes-per-second) | $(median peak-MB-per-worker-node) |"
+    echo "| $label | $(median notes-per-second) | $(median peak-MB-per-node) |"
 done

@@ -58,11 +58,12 @@ install_citus() {
 # set_inference_worker N on|off: restarts node N with or without the shared inference worker (the
 # coordinator runs no extraction of a distributed table: Citus sends the function calls to the shards).
 set_inference_worker() {
-    local n="$1" libraries=citus
-    [ "$2" = on ] && libraries="citus, clinical_ner"
+    local n="$1" libraries=citus setting="ALTER SYSTEM RESET clinical_ner.inference_worker"
+    # (Off is the default, and left unset: a node that loads clinical_ner only when a query first calls
+    # it warns about a server-start setting it finds in its configuration.)
+    [ "$2" = on ] && { libraries="citus, clinical_ner"; setting="ALTER SYSTEM SET clinical_ner.inference_worker = on"; }
     psql -X -q -h "$(citus_node_dir "$n")/run" -p "$(citus_node_port "$n")" -d postgres \
-        -c "LOAD 'clinical_ner'" -c "ALTER SYSTEM SET shared_preload_libraries = $libraries" \
-        -c "ALTER SYSTEM SET clinical_ner.inference_worker = $2"
+        -c "LOAD 'clinical_ner'" -c "ALTER SYSTEM SET shared_preload_libraries = $libraries" -c "$setting"
     citus_node_cluster "$n" stop
     citus_node_cluster "$n" start
 }

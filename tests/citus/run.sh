@@ -9,7 +9,7 @@
 #   node stopped (immediate shutdown) during the fill, it fills the other node's shards and ends with an
 #   error naming the shards left; called again once the node is back, it completes. Every row ends
 #   with the single node's entities, written exactly once (a trigger counts the writes);
-# - a reference table is refused with a hint;
+# - a reference table is refused with a hint; a distributed partitioned table is filled;
 # - with the shared inference worker on each worker node, the Citus connections to a node (several
 #   per query) load no model: one model per node, and the same entities.
 # Usage: tests/citus/run.sh   (scripts/setup.sh first; the nodes are stopped at the end)
@@ -157,6 +157,20 @@ coordinator -c "CREATE TABLE codes_reference (id int PRIMARY KEY, note text, ent
 refused="$(coordinator -c "CALL populate_entities('codes_reference', 'note')" 2>&1 || true)"
 grep -q "is a Citus reference table" <<< "$refused" || fail "a reference table was not refused: $refused"
 echo "$refused" | head -1
+
+step "a distributed partitioned table is filled through its partitions' shards"
+coordinator <<SQL >/dev/null
+CREATE TABLE visits (id int, site text, note text, entities jsonb, PRIMARY KEY (id, site)) PARTITION BY LIST (site);
+CREATE TABLE visits_a PARTITION OF visits FOR VALUES IN ('a');
+CREATE TABLE visits_b PARTITION OF visits FOR VALUES IN ('b');
+SELECT create_distributed_table('visits', 'id');
+INSERT INTO visits SELECT id, CASE WHEN id % 2 = 0 THEN 'a' ELSE 'b' END, note FROM single_node_notes WHERE id <= 16;
+SQL
+coordinator -c "SET client_min_messages = warning" -c "CALL populate_entities('visits', 'note', 'entities')"
+[ "$(coordinator -c "SELECT count(*) FILTER (WHERE v.entities IS NOT DISTINCT FROM s.entities) || ' of ' || count(*)
+                     FROM visits v JOIN single_node s USING (id)")" = "17 of 17" ] \
+    || fail "the partitioned table's rows differ from the single node's"
+echo "17 of 17 rows of a distributed table partitioned by site filled with the single node's entities"
 
 step "one model per node: the shared inference worker on each worker node"
 for n in 1 2; do set_inference_worker "$n" on; done
