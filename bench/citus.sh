@@ -100,12 +100,7 @@ for round in $(seq 1 "$ROUNDS"); do
     stop_citus
     start_citus --inference-worker >/dev/null
     load_notes >/dev/null
-    for n in 1 2; do
-        for _ in $(seq 1 300); do
-            [ "$(on_citus_node "$n" -c "SELECT count(*) FROM clinical_ner_inference_worker()" 2>/dev/null)" = 1 ] && break
-            sleep 0.2
-        done
-    done
+    wait_for_inference_workers
     inference_worker_round
     stop_citus
 done

@@ -68,6 +68,20 @@ set_inference_worker() {
     citus_node_cluster "$n" start
 }
 
+# wait_for_inference_workers: until the inference worker of each worker node answers (it loads the
+# model after its node starts), 60 s at most; the extension must be installed.
+wait_for_inference_workers() {
+    local n
+    for n in 1 2; do
+        for _ in $(seq 1 300); do
+            [ "$(on_citus_node "$n" -c "SELECT count(*) FROM clinical_ner_inference_worker()" 2>/dev/null)" = 1 ] && continue 2
+            sleep 0.2
+        done
+        echo "the inference worker of node $n never answered" >&2
+        return 1
+    done
+}
+
 start_citus() {
     local inference_worker=off n
     [ "${1:-}" = --inference-worker ] && inference_worker=on

@@ -90,7 +90,6 @@ DECLARE
     outcome record;
     unfilled_shards text[] := '{}';
     counts_query text;
-    left_at_start bigint;
     failed_at_start bigint;
     left_now bigint;
     failed_now bigint;
@@ -165,8 +164,7 @@ BEGIN
             'SELECT pg_catalog.count(*) FILTER (WHERE %3$I IS NULL AND %2$I IS NOT NULL),
                     pg_catalog.count(*) FILTER (WHERE pg_catalog.jsonb_typeof(%3$I) OPERATOR(pg_catalog.=) ''object'')
              FROM %1$s', relation, note_column, entities_column);
-        EXECUTE counts_query INTO left_at_start, failed_at_start;
-        left_now := left_at_start;
+        EXECUTE counts_query INTO left_now, failed_at_start;
         failed_now := failed_at_start;
         FOR round_number IN 1 .. shard_rounds[pg_catalog.cardinality(shard_rounds)] LOOP
             BEGIN
@@ -197,7 +195,7 @@ BEGIN
                 NULL;
             END;
             UPDATE @extschema@.clinical_ner_populate_runs AS r
-            SET rows_done = pg_catalog.int8larger(left_at_start OPERATOR(pg_catalog.-) left_now, 0),
+            SET rows_done = pg_catalog.int8larger(total OPERATOR(pg_catalog.-) left_now, 0),
                 rows_left = left_now,
                 rows_failed = pg_catalog.int8larger(failed_now OPERATOR(pg_catalog.-) failed_at_start, 0),
                 updated_at = pg_catalog.clock_timestamp()

@@ -174,12 +174,7 @@ echo "17 of 17 rows of a distributed table partitioned by site filled with the s
 
 step "one model per node: the shared inference worker on each worker node"
 for n in 1 2; do set_inference_worker "$n" on; done
-for n in 1 2; do
-    for _ in $(seq 1 300); do
-        [ "$(on_citus_node "$n" -c "SELECT count(*) FROM clinical_ner_inference_worker()" 2>/dev/null)" = 1 ] && break
-        sleep 0.2
-    done
-done
+wait_for_inference_workers || fail "the inference workers did not start"
 requests_before=()
 for n in 1 2; do requests_before[$n]="$(on_citus_node "$n" -c "SELECT requests FROM clinical_ner_inference_worker()")"; done
 # Citus opens several connections per node for the query and keeps one open afterwards: while it is
