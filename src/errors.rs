@@ -59,7 +59,7 @@ fn hint(error: &Error) -> &'static str {
         }
         Error::UnknownDevice(_) => "Use one of: cpu, cuda, auto.",
         Error::Vocabulary { .. } => {
-            "Set clinical_ner.vocabulary_path to a folder built by `clinical-ner-train vocabulary` (terms.tsv, manifest.json), or to '' for entities without codes."
+            "Set clinical_ner.vocabulary_path to a folder built by `clinical-ner-train vocabulary` (index.bin, manifest.json), or to '' for entities without codes."
         }
         Error::Rules { .. } => {
             "Fix the named file or line of the site rule folder, or set clinical_ner.rules_path to '' for the built-in rules alone."

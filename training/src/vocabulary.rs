@@ -1,4 +1,4 @@
-//! Builds the engine's linking vocabulary (`terms.tsv` + `manifest.json`, see
+//! Builds the engine's linking vocabulary (`index.bin`, `terms.tsv` and `manifest.json`, see
 //! `clinical_ner_engine::linking`) from the open vocabularies in the data folder.
 //!
 //! Medications: DrugBank open vocabulary names and synonyms, plus the drug-NER dictionary's names,
@@ -10,16 +10,16 @@
 //! HPO files) and Symptom Ontology names and exact synonyms. Then the team's reviewed supplement
 //! (`training/vocabulary/supplement.tsv`: strings notes use that the sources lack, such as "insulin",
 //! "Dilantin", "diabetic", each under the code docs/linking-guidelines.md says is right), and, where the
-//! system has it, an English word list (Debian's `wamerican`) written as `english_words.txt`: words
-//! that the approximate step never takes for misspellings.
+//! system has it, an English word list (Debian's `wamerican`), which goes into the index: words that
+//! the approximate step never takes for misspellings.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use clinical_ner_engine::linking::normalize::fold;
 use clinical_ner_engine::linking::{
-    term_line, terms_header, Term, VocabularyManifest, VocabularySource, ENGLISH_WORDS_FILE,
-    FORMAT_VERSION, MANIFEST_FILE, TERMS_FILE,
+    term_line, terms_header, write_index, Term, VocabularyManifest, VocabularySource,
+    FORMAT_VERSION, INDEX_FILE, MANIFEST_FILE, TERMS_FILE,
 };
 use clinical_ner_engine::EntityType;
 use sha2::{Digest, Sha256};
@@ -192,8 +192,8 @@ fn build_from_sources(data_dir: &Path) -> Result<(Vec<Term>, VocabularyManifest)
     Ok((terms, manifest))
 }
 
-/// Writes `terms.tsv` and `manifest.json` into `folder` (created if missing), and `english_words.txt`
-/// where the manifest names [`ENGLISH_WORDS`] (the build found it on this system).
+/// Writes `index.bin` (with the English words, where the manifest names [`ENGLISH_WORDS`]: the build
+/// found it on this system), `terms.tsv` and `manifest.json` into `folder` (created if missing).
 pub fn write(folder: &Path, terms: &[Term], manifest: &VocabularyManifest) -> Result<()> {
     std::fs::create_dir_all(folder).map_err(|source| Error::Write {
         path: folder.to_owned(),
@@ -202,21 +202,22 @@ pub fn write(folder: &Path, terms: &[Term], manifest: &VocabularyManifest) -> Re
     let written = |path: PathBuf, contents: String| {
         std::fs::write(&path, contents).map_err(|source| Error::Write { path, source })
     };
+    let mut english_words: Vec<String> = Vec::new();
     if manifest
         .sources
         .iter()
         .any(|s| s.code_system == ENGLISH_CODE_SYSTEM)
     {
-        let words = read_text(Path::new(ENGLISH_WORDS))?;
-        let mut kept: Vec<String> = words
+        english_words = read_text(Path::new(ENGLISH_WORDS))?
             .lines()
             .filter(|w| w.chars().all(|c| c.is_alphabetic() || c == '\''))
-            .map(|w| w.to_lowercase())
+            .map(str::to_owned)
             .collect();
-        kept.sort();
-        kept.dedup();
-        written(folder.join(ENGLISH_WORDS_FILE), kept.join("\n") + "\n")?;
     }
+    write_index(folder, terms, &english_words).map_err(|source| Error::Write {
+        path: folder.join(INDEX_FILE),
+        source,
+    })?;
     let mut tsv = String::from(terms_header());
     for term in terms {
         tsv.push('\n');

@@ -1,7 +1,7 @@
-//! The vocabulary folder's files: `terms.tsv` (one term per line, tab-separated, with its concept),
-//! `manifest.json` (format version, sources and their licences, term counts) and the optional
-//! `english_words.txt`. `clinical-ner-train vocabulary` writes them; [`super::Vocabulary::load`]
-//! reads them.
+//! The vocabulary folder's files for people and for `clinical_ner_vocabulary()`: `terms.tsv` (one
+//! term per line, tab-separated, with its concept) and `manifest.json` (format version, sources and
+//! their licences, term counts). `clinical-ner-train vocabulary` writes them beside the index that
+//! backends map (`index.bin`, [`super::layout`]).
 
 use std::collections::BTreeMap;
 
@@ -11,10 +11,9 @@ use crate::EntityType;
 
 pub const TERMS_FILE: &str = "terms.tsv";
 pub const MANIFEST_FILE: &str = "manifest.json";
-/// Optional: English words, which a mention's word may never be a misspelling of anything as.
-pub const ENGLISH_WORDS_FILE: &str = "english_words.txt";
-pub const FORMAT_VERSION: u32 = 1;
-pub(super) const TERMS_HEADER: &str = "entity_type\tcode_system\tcode\tpreferred_name\tterm";
+/// 2: the index (`index.bin`) replaced reading `terms.tsv` and `english_words.txt` at load.
+pub const FORMAT_VERSION: u32 = 2;
+const TERMS_HEADER: &str = "entity_type\tcode_system\tcode\tpreferred_name\tterm";
 
 /// One string of a vocabulary and the concept it names.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,20 +76,6 @@ pub fn term_line(term: &Term) -> String {
 /// The header line of `terms.tsv`.
 pub fn terms_header() -> &'static str {
     TERMS_HEADER
-}
-
-pub(super) fn parse_term(line: &str) -> Option<Term> {
-    let fields: Vec<&str> = line.split('\t').collect();
-    let [entity_type, code_system, code, preferred_name, term] = fields[..] else {
-        return None;
-    };
-    Some(Term {
-        entity_type: entity_type.parse().ok()?,
-        code_system: code_system.to_owned(),
-        code: code.to_owned(),
-        preferred_name: preferred_name.to_owned(),
-        term: term.to_owned(),
-    })
 }
 
 /// Whitespace runs (tabs and line breaks included) as one space, trimmed.

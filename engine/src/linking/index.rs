@@ -1,52 +1,31 @@
-//! The loaded vocabulary: each code system's terms by folded key, with a trigram index for the
-//! approximate step, and the lookup that links a mention ([`Vocabulary::link`]).
+//! The linking vocabulary as a backend holds it: the index mapped from `index.bin` ([`super::layout`])
+//! and the lookup that links a mention ([`Vocabulary::link`]).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 
-use super::approximate::TrigramIndex;
-use super::file::{collapse, parse_term, TERMS_HEADER};
+use super::file::collapse;
+use super::flat::{Bytes, U32s};
+use super::layout::{self, Layout, Tables, INDEX_FILE};
 use super::normalize::{drug_name, fold, lookup_keys};
 use super::{
     approximate_threshold, code_systems, Link, LinkMethod, Term, VocabularyManifest,
-    ENGLISH_WORDS_FILE, FORMAT_VERSION, MANIFEST_FILE, TERMS_FILE,
+    FORMAT_VERSION, MANIFEST_FILE,
 };
 use crate::{EntityType, Error, Result};
-
-struct Concept {
-    code_system: usize,
-    code: Box<str>,
-    preferred_name: Box<str>,
-}
-
-struct Entry {
-    concept: u32,
-    term: Box<str>,
-}
-
-/// One code system's terms, by folded key.
-#[derive(Default)]
-struct System {
-    name: String,
-    /// Entries of each key, the best first: a concept whose own name folds to the key, then by code.
-    by_key: HashMap<Box<str>, Vec<u32>>,
-    approximate: TrigramIndex,
-}
 
 pub struct Vocabulary {
     /// A threshold for every type instead of [`approximate_threshold`]'s (evaluation only).
     approximate_threshold_override: Option<f64>,
-    /// Every word of every term, folded, and English words: never misspellings of anything.
-    known_words: HashSet<Box<str>>,
-    concepts: Vec<Concept>,
-    entries: Vec<Entry>,
-    systems: Vec<System>,
+    bytes: Bytes,
+    layout: Layout,
     abbreviations: HashMap<String, String>,
     manifest: VocabularyManifest,
 }
 
 impl Vocabulary {
-    /// Reads a vocabulary folder (`terms.tsv` and `manifest.json`).
+    /// Maps a vocabulary folder's index (`manifest.json` and `index.bin`, as `clinical-ner-train
+    /// vocabulary` writes them): a header check, nothing parsed, the pages shared between processes.
     pub fn load(folder: &Path) -> Result<Vocabulary> {
         let manifest_path = folder.join(MANIFEST_FILE);
         let invalid = |path: &Path, reason: String| Error::Vocabulary {
@@ -61,129 +40,49 @@ impl Vocabulary {
             return Err(invalid(
                 &manifest_path,
                 format!(
-                    "format version {} (this build reads {FORMAT_VERSION})",
+                    "format version {} (this build reads {FORMAT_VERSION}): rebuild the folder with `clinical-ner-train vocabulary`",
                     manifest.format_version
                 ),
             ));
         }
-        let terms_path = folder.join(TERMS_FILE);
-        let text = std::fs::read_to_string(&terms_path)
-            .map_err(|e| invalid(&terms_path, e.to_string()))?;
-        let mut lines = text.lines();
-        if lines.next() != Some(TERMS_HEADER) {
-            return Err(invalid(
-                &terms_path,
-                format!("the first line must be the header \"{TERMS_HEADER}\""),
-            ));
-        }
-        let terms = lines
-            .enumerate()
-            .map(|(index, line)| {
-                parse_term(line).ok_or_else(|| {
-                    invalid(
-                        &terms_path,
-                        format!(
-                            "line {} is not 5 tab-separated fields of a known entity type",
-                            index + 2
-                        ),
-                    )
-                })
-            })
-            .collect::<Result<Vec<Term>>>()?;
-        let mut vocabulary = Vocabulary::from_terms(terms);
-        vocabulary.manifest = manifest;
-        let english_path = folder.join(ENGLISH_WORDS_FILE);
-        if english_path.exists() {
-            let english = std::fs::read_to_string(&english_path)
-                .map_err(|e| invalid(&english_path, e.to_string()))?;
-            vocabulary.known_words.extend(
-                english
-                    .lines()
-                    .map(fold)
-                    .filter(|w| !w.is_empty() && !w.contains(' '))
-                    .map(Box::from),
-            );
-        }
-        Ok(vocabulary)
+        let index_path = folder.join(INDEX_FILE);
+        let file =
+            std::fs::File::open(&index_path).map_err(|e| invalid(&index_path, e.to_string()))?;
+        // SAFETY: the map is read-only, and the index is only ever replaced by renaming a new file
+        // over it (layout::write_index), never rewritten in place, so the pages under it stay.
+        let map = unsafe { memmap2::Mmap::map(&file) }
+            .map_err(|e| invalid(&index_path, e.to_string()))?;
+        // Lookups jump about the file (binary searches, trigram lists): without this, each page
+        // fault maps the pages around it too, and a backend's resident set grows by megabytes of
+        // pages no lookup reads.
+        map.advise(memmap2::Advice::Random)
+            .map_err(|e| invalid(&index_path, e.to_string()))?;
+        let bytes = Bytes::Mapped(map);
+        let layout = Layout::read(&bytes).map_err(|reason| invalid(&index_path, reason))?;
+        Ok(Vocabulary {
+            approximate_threshold_override: None,
+            bytes,
+            layout,
+            abbreviations: abbreviations(),
+            manifest,
+        })
     }
 
-    /// A vocabulary of these terms (tests, the training tool), with a manifest that only counts them.
+    /// A vocabulary of these terms, indexed in memory (tests, the training tool), with a manifest
+    /// that only counts them.
     pub fn from_terms(terms: impl IntoIterator<Item = Term>) -> Vocabulary {
-        let mut systems: Vec<System> = Vec::new();
-        let mut concepts: Vec<Concept> = Vec::new();
-        let mut concept_ids: HashMap<(usize, String), u32> = HashMap::new();
-        let mut entries: Vec<Entry> = Vec::new();
-        let mut term_counts: BTreeMap<String, usize> = BTreeMap::new();
-        let mut known_words: HashSet<Box<str>> = HashSet::new();
-        for term in terms {
-            let system = match systems.iter().position(|s| s.name == term.code_system) {
-                Some(index) => index,
-                None => {
-                    systems.push(System {
-                        name: term.code_system.clone(),
-                        ..System::default()
-                    });
-                    systems.len() - 1
-                }
-            };
-            let concept = *concept_ids
-                .entry((system, term.code.clone()))
-                .or_insert_with(|| {
-                    concepts.push(Concept {
-                        code_system: system,
-                        code: term.code.as_str().into(),
-                        preferred_name: term.preferred_name.as_str().into(),
-                    });
-                    (concepts.len() - 1) as u32
-                });
-            let key = fold(&term.term);
-            if key.is_empty() {
-                continue;
-            }
-            *term_counts.entry(term.code_system.clone()).or_default() += 1;
-            known_words.extend(key.split(' ').map(Box::from));
-            let entry = entries.len() as u32;
-            entries.push(Entry {
-                concept,
-                term: collapse(&term.term).into(),
-            });
-            // Every spelling is kept, even of a concept the key already has: exact matching needs it.
-            systems[system]
-                .by_key
-                .entry(key.into())
-                .or_default()
-                .push(entry);
-        }
-        for system in &mut systems {
-            for (key, keyed) in system.by_key.iter_mut() {
-                keyed.sort_by_cached_key(|&e| {
-                    let concept = &concepts[entries[e as usize].concept as usize];
-                    (
-                        fold(&concept.preferred_name) != **key,
-                        concept.code.clone(),
-                        e,
-                    )
-                });
-                keyed.shrink_to_fit();
-            }
-            // In sorted order, not the map's: candidates tied on shared trigrams are ranked by key
-            // id, and the functions are IMMUTABLE, so every backend must rank them alike.
-            let mut keys: Vec<Box<str>> = system.by_key.keys().cloned().collect();
-            keys.sort_unstable();
-            keys.iter().for_each(|key| system.approximate.insert(key));
-            system.approximate.shrink_to_fit();
-        }
+        let built = layout::build(terms, []);
+        let bytes = Bytes::Owned(built.bytes);
+        let layout = Layout::read(&bytes).expect("an index just built reads back");
         Vocabulary {
             approximate_threshold_override: None,
-            known_words,
-            concepts,
-            entries,
-            systems,
+            bytes,
+            layout,
             abbreviations: abbreviations(),
             manifest: VocabularyManifest {
                 format_version: FORMAT_VERSION,
                 sources: Vec::new(),
-                term_counts,
+                term_counts: built.term_counts,
             },
         }
     }
@@ -195,17 +94,16 @@ impl Vocabulary {
         self
     }
 
-    /// Whether a folded word is a real word (of the vocabulary or English), so never a misspelling.
-    pub fn is_known_word(&self, word: &str) -> bool {
-        self.known_words.contains(word)
-    }
-
     pub fn term_count(&self) -> usize {
-        self.entries.len()
+        self.tables().entry_count()
     }
 
     pub fn manifest(&self) -> &VocabularyManifest {
         &self.manifest
+    }
+
+    fn tables(&self) -> Tables<'_> {
+        self.layout.on(&self.bytes)
     }
 
     /// The best code for a mention of this type, or `None`.
@@ -217,9 +115,10 @@ impl Vocabulary {
         if entity_type == EntityType::Medication {
             keys.extend(drug_name(&keys[0]));
         }
-        let systems: Vec<&System> = code_systems(entity_type)
+        let tables = self.tables();
+        let systems: Vec<_> = code_systems(entity_type)
             .iter()
-            .filter_map(|name| self.systems.iter().find(|s| s.name == *name))
+            .filter_map(|name| tables.system(name))
             .collect();
         let written = collapse(mention);
         let expansions: Vec<String> = keys
@@ -232,26 +131,26 @@ impl Vocabulary {
         let certain = systems.iter().find_map(|system| {
             let direct = keys
                 .iter()
-                .find_map(|key| Some((key, system.by_key.get(key.as_str())?)));
+                .find_map(|key| Some((key, system.entries_of(key)?)));
             if let Some((key, keyed)) = direct {
                 // A concept named by the key itself wins over one that only lists it as a synonym,
                 // whatever the case the note writes ("propranolol" is Propranolol, not the lower-case
                 // synonym of Dexpropranolol); only among concepts that are not, the written case picks.
-                let best = self.entries[keyed[0] as usize].concept;
-                let best_is_named = fold(&self.concepts[best as usize].preferred_name) == *key;
-                let exact = keyed.iter().find(|&&e| {
-                    let entry = &self.entries[e as usize];
-                    *entry.term == *written && (!best_is_named || entry.concept == best)
+                let best = tables.entry_concept(keyed.get(0));
+                let best_is_named = fold(tables.concept(best).preferred_name) == *key;
+                let exact = keyed.iter().find(|&e| {
+                    tables.entry_term(e) == written
+                        && (!best_is_named || tables.entry_concept(e) == best)
                 });
                 return Some(match exact {
-                    Some(&entry) => self.link_of(entry, LinkMethod::Exact),
-                    None => self.link_of(keyed[0], LinkMethod::Folded),
+                    Some(entry) => link_of(&tables, entry, LinkMethod::Exact),
+                    None => link_of(&tables, keyed.get(0), LinkMethod::Folded),
                 });
             }
             expansions
                 .iter()
-                .find_map(|key| system.by_key.get(key.as_str()))
-                .map(|keyed| self.link_of(keyed[0], LinkMethod::Abbreviation))
+                .find_map(|key| system.entries_of(key))
+                .map(|keyed| link_of(&tables, keyed.get(0), LinkMethod::Abbreviation))
         });
         if certain.is_some() {
             return certain;
@@ -263,25 +162,25 @@ impl Vocabulary {
             keys.iter().find_map(|key| {
                 let (nearest, similarity) = system
                     .approximate
-                    .nearest(key, threshold, |w| self.is_known_word(w))?;
-                let entry = system.by_key[nearest][0];
-                let mut link = self.link_of(entry, LinkMethod::Approximate);
+                    .nearest(key, threshold, |w| tables.is_known_word(w))?;
+                let keyed: U32s<'_> = system.entries_of_key(nearest);
+                let mut link = link_of(&tables, keyed.get(0), LinkMethod::Approximate);
                 link.score = similarity as f32;
                 Some(link)
             })
         })
     }
+}
 
-    /// The link to `entry`'s concept, scored by `method` (an approximate match rescores it).
-    fn link_of(&self, entry: u32, method: LinkMethod) -> Link {
-        let concept = &self.concepts[self.entries[entry as usize].concept as usize];
-        Link {
-            code_system: self.systems[concept.code_system].name.clone(),
-            code: concept.code.to_string(),
-            preferred_name: concept.preferred_name.to_string(),
-            score: method.score(),
-            method,
-        }
+/// The link to `entry`'s concept, scored by `method` (an approximate match rescores it).
+fn link_of(tables: &Tables<'_>, entry: u32, method: LinkMethod) -> Link {
+    let concept = tables.concept(tables.entry_concept(entry));
+    Link {
+        code_system: concept.code_system.to_owned(),
+        code: concept.code.to_owned(),
+        preferred_name: concept.preferred_name.to_owned(),
+        score: method.score(),
+        method,
     }
 }
 
@@ -296,8 +195,10 @@ fn abbreviations() -> HashMap<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
-    use crate::linking::{term_line, terms_header};
+    use crate::linking::write_index;
 
     fn vocabulary() -> Vocabulary {
         use EntityType::*;
@@ -552,33 +453,32 @@ mod tests {
     #[test]
     fn folders_round_trip_and_bad_ones_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let lines: Vec<String> = [Term::new(
-            EntityType::Medication,
-            "DrugBank",
-            "DB00331",
-            "Metformin",
-            "Metformin",
-        )]
-        .iter()
-        .map(term_line)
-        .collect();
-        std::fs::write(
-            dir.path().join(TERMS_FILE),
-            format!("{}\n{}\n", terms_header(), lines.join("\n")),
-        )
-        .unwrap();
+        let terms = [
+            Term::new(
+                EntityType::Medication,
+                "DrugBank",
+                "DB00331",
+                "Metformin",
+                "Metformin",
+            ),
+            Term::new(
+                EntityType::Disease,
+                "DOID",
+                "DOID:10763",
+                "hypertension",
+                "hypertension",
+            ),
+        ];
+        write_index(dir.path(), &terms, &["Hypertenson".to_string()]).unwrap();
         let manifest = VocabularyManifest {
             format_version: FORMAT_VERSION,
             sources: vec![],
-            term_counts: BTreeMap::from([("DrugBank".to_string(), 1)]),
+            term_counts: BTreeMap::from([("DrugBank".to_string(), 1), ("DOID".to_string(), 1)]),
         };
-        std::fs::write(
-            dir.path().join(MANIFEST_FILE),
-            serde_json::to_string(&manifest).unwrap(),
-        )
-        .unwrap();
+        let manifest_path = dir.path().join(MANIFEST_FILE);
+        std::fs::write(&manifest_path, serde_json::to_string(&manifest).unwrap()).unwrap();
         let loaded = Vocabulary::load(dir.path()).unwrap();
-        assert_eq!(loaded.term_count(), 1);
+        assert_eq!(loaded.term_count(), 2);
         assert_eq!(loaded.manifest(), &manifest);
         assert_eq!(
             loaded
@@ -587,15 +487,37 @@ mod tests {
                 .code,
             "DB00331"
         );
+        // The English words are in the index: this misspelling is one of them, so it stays unlinked.
+        assert_eq!(loaded.link("hypertenson", EntityType::Disease), None);
+        assert!(loaded.link("hypertensoin", EntityType::Disease).is_some());
+        // Replaced while mapped: the loaded vocabulary keeps reading the file it mapped.
+        write_index(dir.path(), &terms[..1], &[]).unwrap();
+        assert!(loaded.link("hypertensoin", EntityType::Disease).is_some());
+        assert_eq!(Vocabulary::load(dir.path()).unwrap().term_count(), 1);
 
-        std::fs::write(
-            dir.path().join(TERMS_FILE),
-            format!("{}\nmedication\tDrugBank\n", terms_header()),
-        )
-        .unwrap();
+        let index_path = dir.path().join(INDEX_FILE);
+        let bytes = std::fs::read(&index_path).unwrap();
+        std::fs::write(&index_path, &bytes[..bytes.len() / 2]).unwrap();
         let error = Vocabulary::load(dir.path()).err().unwrap().to_string();
         assert!(
-            error.contains("terms.tsv") && error.contains("line 2"),
+            error.contains("index.bin") && error.contains("past the end"),
+            "{error}"
+        );
+        std::fs::write(&index_path, "entity_type\tcode_system\n").unwrap();
+        let error = Vocabulary::load(dir.path()).err().unwrap().to_string();
+        assert!(
+            error.contains("not a clinical_ner linking index"),
+            "{error}"
+        );
+
+        let old = VocabularyManifest {
+            format_version: 1,
+            ..manifest
+        };
+        std::fs::write(&manifest_path, serde_json::to_string(&old).unwrap()).unwrap();
+        let error = Vocabulary::load(dir.path()).err().unwrap().to_string();
+        assert!(
+            error.contains("format version 1") && error.contains("clinical-ner-train vocabulary"),
             "{error}"
         );
 

@@ -7,14 +7,16 @@
 //! those, approximate ([`approximate`]: misspellings of one word that is no real word). The first hit
 //! wins; its score says how.
 //!
-//! A vocabulary folder holds `terms.tsv` and `manifest.json`, and may hold `english_words.txt` (one
-//! word per line: words that are never misspellings, besides the vocabulary's own). It is built from
-//! the data folder by `clinical-ner-train vocabulary` and never shipped in the repository: the
-//! sources' licences are theirs (see the manifest).
+//! A vocabulary folder holds `manifest.json`, `index.bin` (the terms and English words as tables that
+//! every backend maps and shares: [`layout`]) and `terms.tsv` (the same terms, one per line, for
+//! people to read). It is built from the data folder by `clinical-ner-train vocabulary` and never
+//! shipped in the repository: the sources' licences are theirs (see the manifest).
 
 pub mod approximate;
 mod file;
+mod flat;
 mod index;
+mod layout;
 pub mod normalize;
 
 use std::fmt;
@@ -24,10 +26,11 @@ use serde::{Deserialize, Serialize};
 use crate::{Entity, EntityType};
 
 pub use file::{
-    term_line, terms_header, Term, VocabularyManifest, VocabularySource, ENGLISH_WORDS_FILE,
-    FORMAT_VERSION, MANIFEST_FILE, TERMS_FILE,
+    term_line, terms_header, Term, VocabularyManifest, VocabularySource, FORMAT_VERSION,
+    MANIFEST_FILE, TERMS_FILE,
 };
 pub use index::Vocabulary;
+pub use layout::{write_index, INDEX_FILE};
 
 /// Lowest similarity of the misspelt word an approximate match may have (normalised Damerau–
 /// Levenshtein), per entity type, chosen on the dev half of the note linking gold set

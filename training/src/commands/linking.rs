@@ -9,7 +9,7 @@ use clinical_ner_training::{link_eval, note_link_eval, vocabulary};
 
 use super::{DataDir, Outcome};
 
-/// Build the engine's linking vocabulary (terms.tsv, manifest.json) from the open vocabularies in
+/// Build the engine's linking vocabulary (index.bin, terms.tsv, manifest.json) from the open vocabularies in
 /// the data folder; `clinical_ner.vocabulary_path` points the extension at it.
 #[derive(Args)]
 pub struct VocabularyArgs {
