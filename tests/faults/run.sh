@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Faults and load against the local cluster (scripts/cluster.sh start first), each a check that can
 # fail: an ONNX Runtime library too old for the engine (a clear error), a model folder replaced while a
-# session uses it (kept whole; a half-written one refused), a terminated backend, a
+# session uses it (kept whole; a half-written one refused), a vocabulary index replaced while a session
+# maps it, truncated or damaged inside (errors, never a crash), a terminated backend, a
 # backend killed with SIGKILL (the server restarts, committed rows stay), populate_entities cancelled
 # and killed mid-fill and then resumed (no row lost or done twice), DROP EXTENSION during a fill (a
 # clear error, no half-written row), private memory over many calls,
@@ -70,6 +71,41 @@ cp "$SHIPPED_MODEL/model.onnx" "$model/model.onnx"
     || fail "a new session did not load the replaced model"
 rm -rf "$model"
 echo "the running session kept model $shipped_version whole; a half-written folder was refused; new sessions load the replacement"
+
+step "a vocabulary index replaced while a session maps it, then truncated, then damaged inside: errors, never a crash"
+installed_vocabulary="$("$PG_CONFIG" --sharedir)/clinical_ner/vocabulary"
+vocabulary="$CLUSTER_DIR/replaced-vocabulary"
+rm -rf "$vocabulary"; cp -r "$installed_vocabulary" "$vocabulary"; chmod -R a+rX "$vocabulary"
+started="$(sql "SELECT pg_postmaster_start_time()")"
+code_of_aspirin="SELECT coalesce(code, 'none') FROM extract_entities('Started aspirin.')"
+# A new index is renamed over the old one, as clinical-ner-train vocabulary writes it (here a
+# truncated file): the session that mapped the old file keeps reading it.
+out="$(psql -X -q -tA -v ON_ERROR_STOP=1 -d "$DB" <<SQL 2>&1
+SET clinical_ner.vocabulary_path = '$vocabulary';
+$code_of_aspirin;
+\! head -c 1000 "$vocabulary/index.bin" > "$vocabulary/index.bin.new" && mv "$vocabulary/index.bin.new" "$vocabulary/index.bin"
+$code_of_aspirin;
+SQL
+)"
+[ "$(sort -u <<< "$out")" = DB00945 ] || fail "the session mapping the index did not keep it: $out"
+out="$(psql -X -d "$DB" -c "SET clinical_ner.vocabulary_path = '$vocabulary'" -c "$code_of_aspirin" -c "RESET clinical_ner.vocabulary_path" \
+            -c "$code_of_aspirin" 2>&1 || true)"
+grep -q "ERROR:  clinical_ner: invalid vocabulary file \"$vocabulary/index.bin\": .*runs past the end" <<< "$out" \
+    || fail "a truncated index was not refused clearly: $out"
+grep -q "DB00945" <<< "$out" || fail "the session did not link with the installed vocabulary afterwards: $out"
+# Damage inside a table that every lookup reads (the code systems' names, table 1): the lookup
+# stops with the extension's internal error, and the session and the server live on.
+cp "$installed_vocabulary/index.bin" "$vocabulary/index.bin"
+names_at="$(od -An -t u8 -j 32 -N 8 "$vocabulary/index.bin" | tr -d ' ')"
+names_length="$(od -An -t u8 -j 40 -N 8 "$vocabulary/index.bin" | tr -d ' ')"
+head -c "$names_length" /dev/zero | tr '\0' '\377' | dd of="$vocabulary/index.bin" bs=1 seek="$names_at" conv=notrunc status=none
+out="$(psql -X -d "$DB" -c "SET clinical_ner.vocabulary_path = '$vocabulary'" -c "$code_of_aspirin" -c "RESET clinical_ner.vocabulary_path" \
+            -c "$code_of_aspirin" 2>&1 || true)"
+grep -q "ERROR:  clinical_ner: internal error in the engine" <<< "$out" || fail "a damaged index gave no error: $out"
+grep -q "DB00945" <<< "$out" || fail "the session did not live on after a damaged index: $out"
+[ "$(sql "SELECT pg_postmaster_start_time()")" = "$started" ] || fail "the server restarted"
+rm -rf "$vocabulary"
+echo "a replaced index left the session that mapped it unchanged; a truncated one was refused by name; a damaged one was an ERROR, the session and server lived on"
 
 step "pg_terminate_backend during an extraction"
 started="$(sql "SELECT pg_postmaster_start_time()")"
