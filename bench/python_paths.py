@@ -4,7 +4,7 @@
     python bench/python_paths.py onnxruntime  --notes NOTES.csv --model MODEL_FOLDER
 
 `transformers`: the token-classification pipeline on the PyTorch weights the shipped model was exported
-from, windows of the model's length overlapping by a quarter (`stride`), as the engine cuts them.
+from, windows of the model's length overlapping by an eighth (`stride`), as the engine cuts them.
 `onnxruntime`: the shipped `model.onnx` in an InferenceSession, the note's windows in one run; it stops at
 the per-token argmax (no word tags, no spans), which favours it. Each run prints one JSON line with the
 figures the engine's `throughput` example prints, plus the process's peak resident memory.
@@ -42,7 +42,7 @@ def transformers_extractor(args, max_length: int):
     model = AutoModelForTokenClassification.from_pretrained(args.checkpoint).eval()
     tokenizer = fast_tokenizer(args.model, max_length)
     extract = pipeline("token-classification", model=model, tokenizer=tokenizer, device=-1,
-                       aggregation_strategy="first", stride=(max_length - 2) // 4)
+                       aggregation_strategy="first", stride=(max_length - 2) // 8)
     return lambda note: extract(note)
 
 
@@ -58,7 +58,7 @@ def onnxruntime_extractor(args, max_length: int):
     inputs = {i.name for i in session.get_inputs()}
 
     def extract(note: str):
-        encoded = tokenizer(note, truncation=True, max_length=max_length, stride=(max_length - 2) // 4,
+        encoded = tokenizer(note, truncation=True, max_length=max_length, stride=(max_length - 2) // 8,
                             return_overflowing_tokens=True, padding=True, return_tensors="np")
         feed = {name: encoded[name].astype(np.int64) for name in ("input_ids", "attention_mask", "token_type_ids")
                 if name in inputs}

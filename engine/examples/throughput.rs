@@ -21,7 +21,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Parser;
-use clinical_ner_engine::window::plan_windows;
 use clinical_ner_engine::{load_model, Device, Entity, RuntimeOptions};
 use serde_json::json;
 
@@ -70,7 +69,6 @@ fn main() {
         intra_op_threads: args.threads,
     };
     let mut extractor = load_model(&args.model, &options).expect("the model loads");
-    let max_tokens = extractor.info().max_sequence_length - 2;
     let token_counts: Vec<usize> = notes
         .iter()
         .map(|n| extractor.count_tokens(n).expect("tokenises"))
@@ -78,12 +76,7 @@ fn main() {
     let tokens: usize = token_counts.iter().sum();
     let processed_tokens: usize = token_counts
         .iter()
-        .map(|&count| {
-            plan_windows(count, max_tokens, max_tokens / 4)
-                .iter()
-                .map(|w| w.len() + 2)
-                .sum::<usize>()
-        })
+        .map(|&count| extractor.processed_tokens(count))
         .sum();
     let note_refs: Vec<&str> = notes.iter().map(String::as_str).collect();
     let clock_ghz = estimate_clock_ghz();

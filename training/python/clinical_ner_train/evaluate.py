@@ -2,7 +2,7 @@
 Every published F1 comes from the engine itself (engine_scores.py).
 
 Decoding: the text is tokenised without special tokens and cut into windows of at most 126 tokens that
-overlap by a quarter (31 tokens), the last one moved back to end at the last token; each window is sent as
+overlap by an eighth (15 tokens), the last one moved back to end at the last token; each window is sent as
 `[CLS] tokens [SEP]`. A token's prediction comes from the window in which it lies farthest from a cut edge
 (the note's own start and end are not cuts), the first on a tie. A word's label is the argmax of the softmax
 at its first sub-token. Spans: B-X starts a span, I-X continues a span of type X begun by the previous word,
@@ -30,7 +30,7 @@ from tokenizers import Tokenizer
 from .datasets import Corpus, Document, Span
 from .features import CONTENT_LENGTH, LABELS, Word, words_of
 
-OVERLAP = CONTENT_LENGTH // 4
+OVERLAP = CONTENT_LENGTH // 8
 # input_ids and attention_mask, both int64 [batch, sequence] -> logits float32 [batch, sequence, labels]
 Predictor = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
