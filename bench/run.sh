@@ -3,7 +3,8 @@
 # set-based call, the populate procedure, the engine without PostgreSQL (int8 and fp32), Python
 # transformers' token-classification pipeline and Python onnxruntime; then the int8 model's token F1
 # against the fp32 model's on the development sets. Writes every figure as JSON lines to
-# bench/work/results.jsonl (F1 scores in bench/work/f1/), then docs/benchmarks.md and docs/benchmarks.png.
+# bench/work/results.jsonl (F1 scores in bench/work/f1/), then docs/benchmarks.md and docs/benchmarks.png;
+# last, prints what codes cost a backend (bench/vocabulary.sh).
 #
 # Usage: bench/run.sh [NOTES=500]          (after scripts/demo.sh, which sets up the cluster)
 # CHECKPOINT: the folder with the PyTorch weights (pytorch/) and fp32 ONNX (model.fp32.onnx) that the
@@ -142,7 +143,7 @@ step "int8 against fp32: token F1 through the engine on the development sets"
 TRAIN="$ROOT/target/release/clinical-ner-train"
 (cd "$ROOT" && cargo build -q --release -p clinical_ner_training -p clinical_ner_engine --example extract)
 mkdir -p "$WORK/f1"
-for set in bc5cdr-dev ncbi-disease-dev maccrobat2020-dev psytar-dev; do
+for set in mtsamples-gold-dev bc5cdr-dev ncbi-disease-dev maccrobat2020-dev psytar-dev; do
     flags=(); case "$set" in bc5cdr-*|ncbi-disease-*) flags=(--symptom-counts-as-disease) ;; esac
     "$TRAIN" export-notes --corpus "$set" > "$WORK/f1/$set.notes.jsonl"
     for model in "$SHIPPED_MODEL:int8" "$WORK/fp32:fp32"; do
@@ -157,3 +158,6 @@ step "docs/benchmarks.md and docs/benchmarks.png"
 "$VENV/bin/python" "$ROOT/bench/report.py" --results "$RESULTS" --f1 "$WORK/f1" --config "$CHECKPOINT/pytorch/config.json" \
     --max-sequence-length "$("$VENV/bin/python" -c "import json; print(json.load(open('$SHIPPED_MODEL/manifest.json'))['max_sequence_length'])")" \
     --out "$ROOT/docs"
+
+step "what codes cost a backend (the mapped vocabulary): bench/vocabulary.sh, printed here, described in docs/benchmarks.md"
+"$ROOT/bench/vocabulary.sh" "$ROUNDS"
