@@ -4,6 +4,7 @@
 
 use std::ffi::CStr;
 
+use clinical_ner_engine::linking::DAMAGED_INDEX;
 use clinical_ner_engine::Error;
 use pgrx::pg_sys;
 use pgrx::pg_sys::panic::{CaughtError, ErrorReport, ErrorReportWithLevel};
@@ -98,8 +99,24 @@ pub fn withholding_panic_messages<R>(work: impl FnOnce() -> R, after_panic: impl
     {
         std::panic::resume_unwind(payload);
     }
+    // The one panic that quotes nothing and says what to do: a vocabulary index damaged inside, found
+    // when a lookup reads the damaged table (loading checks only the tables' bounds).
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied());
+    let damaged_index = message == Some(DAMAGED_INDEX);
     drop(payload);
     after_panic();
+    if damaged_index {
+        ErrorReport::new(
+            PgSqlErrorCode::ERRCODE_DATA_CORRUPTED,
+            format!("{MESSAGE_PREFIX}{DAMAGED_INDEX}"),
+            OWN_ERRORS,
+        )
+        .set_hint("Rebuild the vocabulary folder with `clinical-ner-train vocabulary` (scripts/setup.sh does), or set clinical_ner.vocabulary_path to '' for entities without codes.")
+        .report(PgLogLevel::ERROR);
+    }
     ErrorReport::new(
         PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
         format!(

@@ -9,15 +9,16 @@
 //! Nothing is parsed or copied at load: a mapped file's pages are read when a lookup touches them, and
 //! every process that maps the same file shares them. Loading checks the header and each table's
 //! bounds and shape; a value inside a table is trusted, and one that points outside its table (a
-//! damaged file) panics with [`DAMAGED`], which the extension reports as an error.
+//! damaged file) panics with [`DAMAGED_INDEX`], which the extension reports as an error.
 
 use std::ops::{Deref, Range};
 
 const MAGIC: &[u8; 8] = b"CNERLNK\0";
 const HEADER_BYTES: usize = 16;
 const DIRECTORY_ENTRY_BYTES: usize = 16;
-/// The panic message of a lookup in a table whose values point outside it.
-pub(super) const DAMAGED: &str = "the vocabulary index is damaged: rebuild it";
+/// The panic message of a lookup in a table whose values point outside it: it quotes nothing, so the
+/// extension may show it.
+pub const DAMAGED_INDEX: &str = "the vocabulary index is damaged: rebuild it";
 
 /// An index's bytes: mapped from its file, or built in memory (tests, the training tool).
 pub(super) enum Bytes {
@@ -188,7 +189,7 @@ impl<'a> U32s<'a> {
 
     pub fn get(self, index: usize) -> u32 {
         let at = index * 4;
-        let bytes = self.0.get(at..at + 4).expect(DAMAGED);
+        let bytes = self.0.get(at..at + 4).expect(DAMAGED_INDEX);
         u32::from_le_bytes(bytes.try_into().unwrap())
     }
 
@@ -197,7 +198,7 @@ impl<'a> U32s<'a> {
         U32s(
             self.0
                 .get(start as usize * 4..end as usize * 4)
-                .expect(DAMAGED),
+                .expect(DAMAGED_INDEX),
         )
     }
 
@@ -236,12 +237,18 @@ impl<'a> Strings<'a> {
     }
 
     pub fn get(self, index: usize) -> &'a str {
-        std::str::from_utf8(self.bytes_of(index)).expect(DAMAGED)
+        // Not Result::expect, whose message would carry the decoding error after DAMAGED_INDEX.
+        let Ok(string) = std::str::from_utf8(self.bytes_of(index)) else {
+            panic!("{DAMAGED_INDEX}")
+        };
+        string
     }
 
     fn bytes_of(self, index: usize) -> &'a [u8] {
         let (start, end) = (self.offsets.get(index), self.offsets.get(index + 1));
-        self.bytes.get(start as usize..end as usize).expect(DAMAGED)
+        self.bytes
+            .get(start as usize..end as usize)
+            .expect(DAMAGED_INDEX)
     }
 
     /// The index of `key` in a table written in sorted order, by binary search.

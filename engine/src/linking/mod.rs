@@ -29,6 +29,7 @@ pub use file::{
     term_line, terms_header, Term, VocabularyManifest, VocabularySource, FORMAT_VERSION,
     MANIFEST_FILE, TERMS_FILE,
 };
+pub use flat::DAMAGED_INDEX;
 pub use index::Vocabulary;
 pub use layout::{write_index, INDEX_FILE};
 
