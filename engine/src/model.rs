@@ -136,7 +136,7 @@ fn build_session(
     let builder = |cuda: bool| -> Result<Session> {
         // ONNX Runtime's memory pattern plans one block for a run's intermediate tensors from the
         // shapes it has seen, and keeps a plan per shape; runs here vary in windows and length, so
-        // it only adds plans. Without it a process that extracted 60 notes peaks 29 MB lower
+        // it only adds plans. Without it a process that extracted 20 notes peaks 29 MB lower
         // (133 MB → 104 MB), at the same speed, with the same entities (docs/benchmarks.md).
         let mut builder = Session::builder(environment)
             .map_err(onnx_error)?

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use super::file::collapse;
-use super::flat::{Bytes, U32s};
+use super::flat::Bytes;
 use super::layout::{self, Layout, Tables, INDEX_FILE};
 use super::normalize::{drug_name, fold, lookup_keys};
 use super::{
@@ -163,7 +163,7 @@ impl Vocabulary {
                 let (nearest, similarity) = system
                     .approximate
                     .nearest(key, threshold, |w| tables.is_known_word(w))?;
-                let keyed: U32s<'_> = system.entries_of_key(nearest);
+                let keyed = system.entries_of_key(nearest);
                 let mut link = link_of(&tables, keyed.get(0), LinkMethod::Approximate);
                 link.score = similarity as f32;
                 Some(link)
