@@ -76,7 +76,8 @@ install_onnxruntime() {
 # The linking vocabulary is built here from the open vocabularies in the data folder, never shipped in
 # the repository (licences: see each folder's SOURCE.md). Built beside the target, then swapped in;
 # rebuilt only when an input changed: the builder, the data folder's vocabularies, the team's
-# supplement or the English word list (their names, sizes and times, in .inputs beside the terms).
+# supplement and list of chemicals that are not medications, or the English word list (their names,
+# sizes and times, in .inputs beside the terms).
 # Without a data folder nothing is built: the demo then runs without codes (scripts/demo.sh).
 install_vocabulary() {
     local target="$1" builder="$ROOT/target/release/clinical-ner-train" inputs
@@ -86,7 +87,8 @@ install_vocabulary() {
     fi
     (cd "$ROOT" && cargo build --release -q -p clinical_ner_training)
     inputs="$({ sha256sum "$builder"
-                find "$DATA_DIR"/lexicon-* "$ROOT/training/vocabulary" /usr/share/dict/american-english \
+                find "$DATA_DIR"/lexicon-* "$ROOT/training/vocabulary" "$ROOT/training/rules/not_medications.tsv" \
+                    /usr/share/dict/american-english \
                     -type f -printf '%p %s %T@\n' 2>/dev/null | sort; } | sha256sum)"
     if [ -f "$target/manifest.json" ] && [ "$(cat "$target/.inputs" 2>/dev/null)" = "$inputs" ]; then
         step "linking vocabulary: up to date"

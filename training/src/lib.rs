@@ -21,6 +21,7 @@ pub mod known_corpora;
 pub mod lexicons;
 pub mod link_eval;
 pub mod metrics;
+pub mod not_medications;
 pub mod note_attribute_eval;
 pub mod note_link_eval;
 pub mod predictions;

@@ -310,12 +310,12 @@ fn word_key(mention: &str) -> String {
 }
 
 fn not_medications() -> Result<HashSet<String>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/not_medications.tsv");
-    Ok(readers::read_text(&path)?
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .map(|l| l.split('\t').next().unwrap_or(l).trim().to_lowercase())
-        .collect())
+    Ok(
+        crate::not_medications::read(&crate::not_medications::path())?
+            .into_iter()
+            .map(|n| n.mention)
+            .collect(),
+    )
 }
 
 /// How the guidelines type the words that public corpora type otherwise: mentions that the note gold

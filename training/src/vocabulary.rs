@@ -5,13 +5,15 @@
 //! variants and brand names of entries that carry a DrugBank id (brands: "Tylenol" → acetaminophen),
 //! and the MedlinePlus and MeSH lists' brand names and synonyms of drugs DrugBank names ("Demerol" →
 //! meperidine). Diseases: Disease Ontology labels, and the HPO wordings of phenotypes that name the
-//! same UMLS concept as one Disease Ontology disease. Symptoms: HPO terms under Phenotypic abnormality (names and
-//! exact synonyms, layperson ones included; HPO version 2025-01-16, a derived extract, not altered
-//! HPO files) and Symptom Ontology names and exact synonyms. Then the team's reviewed supplement
-//! (`training/vocabulary/supplement.tsv`: strings notes use that the sources lack, such as "insulin",
-//! "Dilantin", "diabetic", each under the code docs/linking-guidelines.md says is right), and, where the
-//! system has it, an English word list (Debian's `wamerican`), which goes into the index: words that
-//! the approximate step never takes for misspellings.
+//! same UMLS concept as one Disease Ontology disease, or failing that bear one disease's label.
+//! Symptoms: HPO terms under Phenotypic abnormality (names and exact synonyms, layperson ones
+//! included; HPO version 2025-01-16, a derived extract, not altered HPO files) and Symptom Ontology
+//! names and exact synonyms. Then the team's reviewed supplement (`training/vocabulary/supplement.tsv`:
+//! strings notes use that the sources lack, such as "insulin", "Dilantin", "diabetic", each under the
+//! code docs/linking-guidelines.md says is right); no drug code for the chemicals that are never
+//! medications (`training/rules/not_medications.tsv`: "glucose", "creatinine"); and, where the system
+//! has it, an English word list (Debian's `wamerican`), which goes into the index: words that the
+//! approximate step never takes for misspellings.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -25,6 +27,7 @@ use clinical_ner_engine::EntityType;
 use sha2::{Digest, Sha256};
 
 use crate::lexicons::{self, Concept, DISEASE_ONTOLOGY, DRUGBANK, HPO, SYMPTOM_ONTOLOGY};
+use crate::not_medications;
 use crate::readers::read_text;
 use crate::{Error, Problem, Result};
 
@@ -52,6 +55,14 @@ pub fn build(data_dir: &Path) -> Result<(Vec<Term>, VocabularyManifest)> {
         &supplement,
         "training/vocabulary/supplement.tsv",
         "CC0 1.0 (written and reviewed by the clinical_ner team)",
+    )?);
+    let not_medications = not_medications::path();
+    drop_not_medications(&not_medications, &mut terms)?;
+    manifest.sources.push(source_of(
+        "DrugBank",
+        &not_medications,
+        "training/rules/not_medications.tsv",
+        "CC0 1.0 (the clinical_ner team): chemicals that get no medication code",
     )?);
     let english = Path::new(ENGLISH_WORDS);
     if english.exists() {
@@ -118,6 +129,19 @@ fn add_supplement(path: &Path, terms: &mut Vec<Term>) -> Result<()> {
     }
     terms.retain(|t| !replaced.contains(&(t.entity_type, t.code_system.clone(), fold(&t.term))));
     terms.extend(added);
+    Ok(())
+}
+
+/// A lab analyte, a substance the body makes or a recreational one is never a medication
+/// (docs/linking-guidelines.md), so a mention of it gets no drug code: "glucose" is not Dextrose's.
+/// Only those that are also given to patients as drugs keep theirs ("calcium").
+fn drop_not_medications(path: &Path, terms: &mut Vec<Term>) -> Result<()> {
+    let dropped: HashSet<String> = not_medications::read(path)?
+        .into_iter()
+        .filter(|n| !n.keeps_code)
+        .map(|n| fold(&n.mention))
+        .collect();
+    terms.retain(|t| t.entity_type != EntityType::Medication || !dropped.contains(&fold(&t.term)));
     Ok(())
 }
 
@@ -291,7 +315,9 @@ fn drug_name_lists(data_dir: &Path, drugbank: &[Concept], terms: &mut Vec<Term>)
 /// The Disease Ontology has labels only: the HPO wordings (name and exact synonyms) of a phenotype
 /// that names the same UMLS concept as exactly one Disease Ontology disease are added under that
 /// disease ("mitral regurgitation" under DOID:11502 "mitral valve insufficiency"), so that the
-/// disease's own system, which the linker asks first, has the words notes use.
+/// disease's own system, which the linker asks first, has the words notes use. A phenotype without
+/// exactly one such disease whose name is one disease's label is that disease: HPO's Nephrolithiasis
+/// ("kidney stones") is the Disease Ontology's nephrolithiasis, whose UMLS ids differ.
 fn disease_ontology_wordings(
     data_dir: &Path,
     disease_ontology: &[Concept],
@@ -302,6 +328,13 @@ fn disease_ontology_wordings(
         .iter()
         .map(|c| (c.id.as_str(), c.name.as_str()))
         .collect();
+    let mut labelled: HashMap<String, Vec<&String>> = HashMap::new();
+    for disease in disease_ontology {
+        labelled
+            .entry(fold(&disease.name))
+            .or_default()
+            .push(&disease.id);
+    }
     let mut diseases_of: HashMap<String, Vec<String>> = HashMap::new();
     for (doid, cui) in lexicons::disease_ontology_umls(data_dir)? {
         diseases_of.entry(cui).or_default().push(doid);
@@ -320,6 +353,12 @@ fn disease_ontology_wordings(
             .collect();
         diseases.sort();
         diseases.dedup();
+        if diseases.len() != 1 {
+            diseases = labelled
+                .get(&fold(&phenotype.name))
+                .cloned()
+                .unwrap_or_default();
+        }
         let [doid] = diseases[..] else {
             continue;
         };

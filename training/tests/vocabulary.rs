@@ -80,4 +80,20 @@ fn links_spellings_brands_abbreviations_and_misspellings_of_real_terms() {
         link(&loaded, "Headache", Symptom).0
     );
     assert!(loaded.link("the", Symptom).is_none());
+
+    // HPO's Nephrolithiasis shares no UMLS id with the Disease Ontology's nephrolithiasis, but its
+    // name is that disease's label, so its wordings reach the Disease Ontology, asked first.
+    assert_eq!(
+        link(&loaded, "kidney stone", Disease).0,
+        link(&loaded, "nephrolithiasis", Disease).0
+    );
+    assert!(link(&loaded, "kidney stone", Disease)
+        .0
+        .starts_with("DOID:"));
+    // Lab analytes get no drug code (training/rules/not_medications.tsv); minerals given as drugs
+    // keep theirs.
+    for analyte in ["creatinine", "glucose", "ammonia", "aldosterone"] {
+        assert!(loaded.link(analyte, Medication).is_none(), "{analyte}");
+    }
+    assert_eq!(link(&loaded, "calcium", Medication).0, "DB01373");
 }
