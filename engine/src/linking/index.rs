@@ -7,7 +7,7 @@ use std::path::Path;
 use super::file::collapse;
 use super::flat::Bytes;
 use super::layout::{self, Layout, Tables, INDEX_FILE};
-use super::normalize::{drug_name, fold, lookup_keys};
+use super::normalize::{derived_keys, drug_name, fold, lookup_keys};
 use super::{
     approximate_threshold, code_systems, Link, LinkMethod, Term, VocabularyManifest,
     FORMAT_VERSION, MANIFEST_FILE,
@@ -128,29 +128,48 @@ impl Vocabulary {
         // Exact, folded and abbreviation matches are all certain enough that the code system's rank
         // decides between them: "COPD" gets the Disease Ontology's code through the abbreviation
         // list, the same code as "chronic obstructive pulmonary disease", rather than HPO's.
-        let certain = systems.iter().find_map(|system| {
-            let direct = keys
-                .iter()
-                .find_map(|key| Some((key, system.entries_of(key)?)));
-            if let Some((key, keyed)) = direct {
-                // A concept named by the key itself wins over one that only lists it as a synonym,
-                // whatever the case the note writes ("propranolol" is Propranolol, not the lower-case
-                // synonym of Dexpropranolol); only among concepts that are not, the written case picks.
-                let best = tables.entry_concept(keyed.get(0));
-                let best_is_named = fold(tables.concept(best).preferred_name) == *key;
-                let exact = keyed.iter().find(|&e| {
-                    tables.entry_term(e) == written
-                        && (!best_is_named || tables.entry_concept(e) == best)
-                });
-                return Some(match exact {
-                    Some(entry) => link_of(&tables, entry, LinkMethod::Exact),
-                    None => link_of(&tables, keyed.get(0), LinkMethod::Folded),
-                });
-            }
-            expansions
-                .iter()
-                .find_map(|key| system.entries_of(key))
-                .map(|keyed| link_of(&tables, keyed.get(0), LinkMethod::Abbreviation))
+        let certain_by = |keys: &[String], expansions: &[String]| {
+            systems.iter().find_map(|system| {
+                let direct = keys
+                    .iter()
+                    .find_map(|key| Some((key, system.entries_of(key)?)));
+                if let Some((key, keyed)) = direct {
+                    // A concept named by the key itself wins over one that only lists it as a
+                    // synonym, whatever the case the note writes ("propranolol" is Propranolol, not
+                    // the lower-case synonym of Dexpropranolol); only among concepts that are not,
+                    // the written case picks.
+                    let best = tables.entry_concept(keyed.get(0));
+                    let best_is_named = fold(tables.concept(best).preferred_name) == *key;
+                    let exact = keyed.iter().find(|&e| {
+                        tables.entry_term(e) == written
+                            && (!best_is_named || tables.entry_concept(e) == best)
+                    });
+                    return Some(match exact {
+                        Some(entry) => link_of(&tables, entry, LinkMethod::Exact),
+                        None => link_of(&tables, keyed.get(0), LinkMethod::Folded),
+                    });
+                }
+                expansions
+                    .iter()
+                    .find_map(|key| system.entries_of(key))
+                    .map(|keyed| link_of(&tables, keyed.get(0), LinkMethod::Abbreviation))
+            })
+        };
+        // Only when nothing holds the mention as written: a symptom's noun where the note writes an
+        // adjective or a verb ("nauseated" → nausea, "bleed" → bleeding), and an eponym's disease
+        // ("Parkinson's" → Parkinson's disease). Not a disease's adjective: on the dev strings those
+        // were mostly cut from a longer mention ("herniated" disc, "adenomatous" polyp), and a noun's
+        // code for them was wrong.
+        let certain = certain_by(&keys, &expansions).or_else(|| {
+            let trimmed = mention.trim_end().to_lowercase();
+            let nouns = match entity_type {
+                EntityType::Symptom => derived_keys(&keys[0]),
+                EntityType::Disease if trimmed.ends_with("'s") || trimmed.ends_with("’s") => {
+                    vec![format!("{} disease", keys[0])]
+                }
+                _ => return None,
+            };
+            certain_by(&nouns, &[])
         });
         if certain.is_some() {
             return certain;
@@ -278,6 +297,16 @@ mod tests {
             Term::new(Symptom, "HPO", "HP:0000822", "Hypertension", "Hypertension"),
             Term::new(Symptom, "HPO", "HP:0001945", "Fever", "Fever"),
             Term::new(Symptom, "SYMP", "SYMP:0000613", "fever", "fever"),
+            Term::new(Symptom, "HPO", "HP:0002018", "Nausea", "Nausea"),
+            Term::new(Symptom, "HPO", "HP:0002013", "Vomiting", "Vomiting"),
+            Term::new(Disease, "HPO", "HP:0100790", "Hernia", "Hernia"),
+            Term::new(
+                Disease,
+                "DOID",
+                "DOID:14330",
+                "Parkinson's disease",
+                "Parkinson's disease",
+            ),
         ])
     }
 
@@ -373,6 +402,24 @@ mod tests {
             found("APAP 500 mg", Medication),
             Some(("DB00316".into(), LinkMethod::Abbreviation))
         );
+    }
+
+    #[test]
+    fn a_symptom_written_as_adjective_or_verb_links_to_its_noun_and_an_eponym_to_its_disease() {
+        use EntityType::*;
+        let nausea = Some(("HP:0002018".into(), LinkMethod::Folded));
+        assert_eq!(found("nauseated", Symptom), nausea);
+        assert_eq!(
+            found("vomited", Symptom),
+            Some(("HP:0002013".into(), LinkMethod::Folded))
+        );
+        assert_eq!(
+            found("Parkinson's", Disease),
+            Some(("DOID:14330".into(), LinkMethod::Folded))
+        );
+        // A disease's adjective is mostly cut from a longer mention ("herniated disc"): no noun.
+        assert_eq!(found("herniated", Disease), None);
+        assert_eq!(found("nauseated", Medication), None);
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! Steps: in each of the entity type's code systems, in order of preference, exact (the term as
 //! written) or folded ([`normalize`]: case, punctuation, plurals, and for drugs doses and salts), then
 //! abbreviation (`abbreviations.tsv`, then the expansion folded); only when no system has any of
-//! those, approximate ([`approximate`]: misspellings of one word that is no real word). The first hit
-//! wins; its score says how.
+//! those, a symptom's noun where the note writes an adjective or a verb (`derivations.tsv`:
+//! "nauseated" → nausea) or an eponym's disease ("Parkinson's"), scored as folded; then approximate
+//! ([`approximate`]: misspellings of one word that is no real word). The first hit wins; its score
+//! says how.
 //!
 //! A vocabulary folder holds `manifest.json`, `index.bin` (the terms and English words as tables that
 //! every backend maps and shares: [`layout`]) and `terms.tsv` (the same terms, one per line, for

@@ -162,6 +162,34 @@ pub fn drug_name(folded: &str) -> Option<String> {
     (kept.len() < words.len() && !kept.is_empty()).then(|| kept.join(" "))
 }
 
+/// The noun forms of a folded key's last word that the vocabularies may list where the note writes an
+/// adjective or a verb ("dysarthric" → "dysarthria", "bleed" → "bleeding"), by the endings of
+/// `derivations.tsv`, each folded like a term; none for a word no ending fits.
+pub fn derived_keys(folded: &str) -> Vec<String> {
+    let (head, last) = match folded.rsplit_once(' ') {
+        Some((head, last)) => (Some(head), last),
+        None => (None, folded),
+    };
+    derivations()
+        .filter_map(|(ending, noun_ending)| {
+            let stem = last.strip_suffix(ending)?;
+            (stem.chars().count() >= 3).then(|| format!("{stem}{noun_ending}"))
+        })
+        .map(|noun| fold(&head.map_or(noun.clone(), |head| format!("{head} {noun}"))))
+        .filter(|key| key != folded)
+        .collect()
+}
+
+fn derivations() -> impl Iterator<Item = (&'static str, &'static str)> {
+    include_str!("derivations.tsv")
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| {
+            let mut fields = line.split('\t');
+            Some((fields.next()?, fields.next()?))
+        })
+}
+
 /// The keys a mention is looked up by: its [`fold`], where a word ends in "-es" the fold with that
 /// "-es" dropped too, and where it ends in "type X" the fold with the subtype first. Which of
 /// "rashes" (rash) and "headaches" (headache) drops "-s" and which "-es" cannot be told from the
@@ -228,6 +256,20 @@ fn singular(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn derived_keys_turn_the_last_word_into_nouns_folded_like_terms() {
+        assert!(derived_keys("dysarthric").contains(&"dysarthria".to_owned()));
+        assert!(derived_keys("cyanotic").contains(&"cyanosis".to_owned()));
+        assert!(derived_keys("bleed").contains(&"bleeding".to_owned()));
+        assert!(derived_keys("wheeze").contains(&"wheezing".to_owned()));
+        assert!(derived_keys("diabetic").contains(&"diabete".to_owned()));
+        assert!(derived_keys("left leg numb")
+            .iter()
+            .all(|k| k.starts_with("left leg ")));
+        // Too short a stem is no word: "tic" is not "tia".
+        assert!(!derived_keys("tic").contains(&"tia".to_owned()));
+    }
 
     #[test]
     fn folds_case_punctuation_apostrophes_and_plurals() {

@@ -26,6 +26,14 @@ LEFT JOIN LATERAL clinical_ner_link(m.mention, m.entity_type) AS l ON true;
 -- Folding: case, plurals, doses and salts.
 SELECT code, link_method FROM clinical_ner_link('Metformin 500 mg PO BID', 'medication');
 SELECT code, link_method FROM clinical_ner_link('metoprolol succinate', 'medication');
+-- A symptom written as an adjective or a verb links to its noun, an eponym to its disease; a disease's
+-- adjective does not ("herniated" is cut from "herniated disc"); a lab analyte gets no drug code.
+SELECT m.mention, m.entity_type, l.code, l.preferred_name, l.link_method
+FROM (VALUES ('dyspneic', 'symptom'), ('diaphoretic', 'symptom'), ('vomits', 'symptom'),
+             ('Addison''s', 'disease'), ('diaphoretic', 'disease'), ('herniated', 'disease'),
+             ('glucose', 'medication'), ('creatinine', 'medication'), ('calcium', 'medication'))
+     AS m(mention, entity_type)
+LEFT JOIN LATERAL clinical_ner_link(m.mention, m.entity_type) AS l ON true;
 -- Wrong input is a clear error; NULL gives no row; without a vocabulary there are no codes.
 SELECT * FROM clinical_ner_link('aspirin', 'drug');
 SELECT count(*) AS null_rows FROM clinical_ner_link(NULL, 'medication');
