@@ -161,10 +161,9 @@ impl Vocabulary {
         // were mostly cut from a longer mention ("herniated" disc, "adenomatous" polyp), and a noun's
         // code for them was wrong.
         let certain = certain_by(&keys, &expansions).or_else(|| {
-            let trimmed = mention.trim_end().to_lowercase();
             let nouns = match entity_type {
                 EntityType::Symptom => derived_keys(&keys[0]),
-                EntityType::Disease if trimmed.ends_with("'s") || trimmed.ends_with("’s") => {
+                EntityType::Disease if is_possessive(mention) => {
                     vec![format!("{} disease", keys[0])]
                 }
                 _ => return None,
@@ -189,6 +188,14 @@ impl Vocabulary {
             })
         })
     }
+}
+
+/// Whether a mention ends in "'s" ("Parkinson's"), the way notes write an eponym's disease alone.
+fn is_possessive(mention: &str) -> bool {
+    mention
+        .trim_end()
+        .strip_suffix(['s', 'S'])
+        .is_some_and(|rest| rest.ends_with(['\'', '’']))
 }
 
 /// The link to `entry`'s concept, scored by `method` (an approximate match rescores it).
@@ -415,6 +422,10 @@ mod tests {
         );
         assert_eq!(
             found("Parkinson's", Disease),
+            Some(("DOID:14330".into(), LinkMethod::Folded))
+        );
+        assert_eq!(
+            found("PARKINSON’S ", Disease),
             Some(("DOID:14330".into(), LinkMethod::Folded))
         );
         // A disease's adjective is mostly cut from a longer mention ("herniated disc"): no noun.

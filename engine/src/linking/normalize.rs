@@ -164,7 +164,8 @@ pub fn drug_name(folded: &str) -> Option<String> {
 
 /// The noun forms of a folded key's last word that the vocabularies may list where the note writes an
 /// adjective or a verb ("dysarthric" → "dysarthria", "bleed" → "bleeding"), by the endings of
-/// `derivations.tsv`, each folded like a term; none for a word no ending fits.
+/// `derivations.tsv`, one per ending the word has (the empty ending fits every word), each folded like
+/// a term.
 pub fn derived_keys(folded: &str) -> Vec<String> {
     let (head, last) = match folded.rsplit_once(' ') {
         Some((head, last)) => (Some(head), last),
@@ -175,7 +176,10 @@ pub fn derived_keys(folded: &str) -> Vec<String> {
             let stem = last.strip_suffix(ending)?;
             (stem.chars().count() >= 3).then(|| format!("{stem}{noun_ending}"))
         })
-        .map(|noun| fold(&head.map_or(noun.clone(), |head| format!("{head} {noun}"))))
+        .map(|noun| match head {
+            Some(head) => fold(&format!("{head} {noun}")),
+            None => fold(&noun),
+        })
         .filter(|key| key != folded)
         .collect()
 }
